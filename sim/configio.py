@@ -1,0 +1,101 @@
+"""Reading YAML configs with line numbers, and reporting mistakes in them.
+
+Every mistake becomes one :class:`Problem` (file, line, field, message); a loader collects
+all of them and raises one :class:`ConfigError`, which the CLI prints one line per problem
+with exit code 2 and no traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """One or more problems with user input; ``str()`` gives one line per problem."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """' (did you mean X?)' for the closest choice, or '' if none is close."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_key_message(name: str, valid: Iterable[str]) -> str:
+    valid = sorted(valid)
+    hint = did_you_mean(name, valid)
+    listing = ", ".join(valid) if len(valid) <= 12 else f"{len(valid)} names; see 'prisonsim params'"
+    return f"unknown key{hint}; valid keys: {listing}"
+
+
+LineMap = dict[tuple[str, ...], int]
+
+
+def _walk(node: yaml.Node, path: tuple[str, ...], lines: LineMap) -> Any:
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(yaml.safe_load(yaml.serialize(key_node)))
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            out[key] = _walk(value_node, (*path, key), lines)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_walk(v, (*path, str(i)), lines) for i, v in enumerate(node.value)]
+    return yaml.safe_load(yaml.serialize(node))
+
+
+def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
+    """Parse ``path`` and return (data, line map from key path to 1-based line).
+
+    Raises :class:`ConfigError` if the file is missing or is not valid YAML.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([Problem(str(path), None, "", "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([Problem(str(path), None, "", f"cannot read: {exc}")]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        msg = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([Problem(str(path), line, "", f"not valid YAML: {msg}")]) from None
+    lines: LineMap = {}
+    if node is None:
+        return {}, lines
+    return _walk(node, (), lines), lines
+
+
+def line_of(lines: LineMap, path: Iterable[str]) -> int | None:
+    """Line of the deepest known prefix of ``path``."""
+    key = tuple(str(p) for p in path)
+    while key:
+        if key in lines:
+            return lines[key]
+        key = key[:-1]
+    return lines.get(())
