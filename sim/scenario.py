@@ -1,0 +1,182 @@
+"""Scenario files: YAML overlays on the parameter defaults, strictly validated.
+
+A scenario file looks like::
+
+    name: ghwayran_2022
+    description: Central reported values.
+    params:
+      attackers: {value: 200, source: [SDF-GC, SWIKI]}   # value with its source keys
+      guards_per_100_inmates: 3.0                        # or a bare value
+
+Unknown keys, wrong types and out-of-range values are all collected and raised together
+as one :class:`~sim.configio.ConfigError`, one line per mistake naming file, line, field
+and the allowed values (with "did you mean" for near-miss names).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from sim.configio import (
+    ConfigError,
+    LineMap,
+    Problem,
+    line_of,
+    load_yaml,
+    unknown_key_message,
+)
+from sim.params import PARAMS, check_joint, defaults
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+class _ScenarioFile(BaseModel):
+    """Top-level shape of a scenario file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str
+    description: str = ""
+    params: dict[str, Any] = {}
+
+
+class _SourcedValue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: Any
+    source: str | list[str] | None = None
+    note: str | None = None
+
+
+@dataclass
+class Scenario:
+    """A validated scenario: the full parameter set and where each value came from."""
+
+    name: str
+    description: str
+    params: dict[str, float | int | bool]
+    overrides: dict[str, float | int | bool] = field(default_factory=dict)
+    sources: dict[str, list[str]] = field(default_factory=dict)
+    path: str | None = None
+
+
+def _pydantic_problems(exc: ValidationError, file: str, lines: LineMap, prefix=()) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc = tuple(str(x) for x in (*prefix, *err["loc"]))
+        fieldname = ".".join(loc)
+        if err["type"] == "extra_forbidden":
+            valid = ["name", "description", "params"] if not prefix else ["value", "source", "note"]
+            msg = unknown_key_message(loc[-1], valid)
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        else:
+            msg = err["msg"]
+        problems.append(Problem(file, line_of(lines, loc), fieldname, msg))
+    return problems
+
+
+def check_params(
+    raw: Mapping[str, Any], file: str, lines: LineMap, prefix: tuple[str, ...] = ("params",)
+) -> tuple[dict[str, Any], dict[str, list[str]], list[Problem]]:
+    """Validate a mapping of parameter overrides (bare values or ``{value, source}``).
+
+    Returns (coerced overrides, source keys per name, problems). Used by scenario and
+    experiment loaders and by ``--set``.
+    """
+    values: dict[str, Any] = {}
+    sources: dict[str, list[str]] = {}
+    problems: list[Problem] = []
+    for name, item in raw.items():
+        loc = (*prefix, name)
+        line = line_of(lines, loc)
+        if name not in PARAMS:
+            problems.append(Problem(file, line, ".".join(loc), unknown_key_message(name, PARAMS)))
+            continue
+        if isinstance(item, Mapping):
+            try:
+                sv = _SourcedValue.model_validate(item)
+            except ValidationError as exc:
+                problems += _pydantic_problems(exc, file, lines, loc)
+                continue
+            item = sv.value
+            if sv.source:
+                sources[name] = [sv.source] if isinstance(sv.source, str) else list(sv.source)
+        p = PARAMS[name]
+        try:
+            v = p.coerce(item)
+        except TypeError as exc:
+            problems.append(
+                Problem(file, line, ".".join(loc), f"{exc}; allowed: {p.describe_range()}")
+            )
+            continue
+        if not p.in_bounds(v):
+            problems.append(
+                Problem(file, line, ".".join(loc), f"{v!r} is out of range; allowed: "
+                        f"{p.describe_range()}")
+            )
+            continue
+        values[name] = v
+    return values, sources, problems
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario file, then apply ``overrides`` (e.g. from ``--set``).
+
+    ``path`` may also be a bare name of a shipped scenario (``ghwayran_2022``).
+    """
+    path = resolve_scenario_path(path)
+    file = str(path)
+    data, lines = load_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError([Problem(file, 1, "", "a scenario file must be a mapping with "
+                                   "'name', 'description' and 'params'")])
+    try:
+        shape = _ScenarioFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_problems(exc, file, lines)) from None
+    values, sources, problems = check_params(shape.params, file, lines)
+    if overrides:
+        set_values, _, set_problems = check_params(overrides, "--set", {}, prefix=())
+        problems += set_problems
+        values.update(set_values)
+    if problems:
+        raise ConfigError(problems)
+    resolved = defaults() | values
+    try:
+        check_joint(resolved)
+    except ValueError as exc:
+        raise ConfigError([Problem(file, line_of(lines, ("params",)), "params", str(exc))]) from None
+    return Scenario(shape.name, shape.description, resolved, values, sources, file)
+
+
+def resolve_scenario_path(path: str | Path) -> Path:
+    """A path as given, or a shipped scenario's path for a bare name."""
+    p = Path(path)
+    if p.exists() or p.suffix in (".yaml", ".yml"):
+        return p
+    shipped = SCENARIO_DIR / f"{p.name}.yaml"
+    return shipped if shipped.exists() else p
+
+
+def parse_set_options(items: list[str] | None) -> dict[str, Any]:
+    """``["key=value", ...]`` from ``--set`` into a dict, values parsed as YAML scalars."""
+    import yaml
+
+    out: dict[str, Any] = {}
+    problems = []
+    for item in items or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(Problem("--set", None, item, "expected key=value"))
+            continue
+        try:
+            out[key.strip()] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            problems.append(Problem("--set", None, key, f"cannot parse value {text!r}"))
+    if problems:
+        raise ConfigError(problems)
+    return out
