@@ -119,7 +119,7 @@ _DECLARATIONS: list[Param] = [
        plausible=(0.2, 0.9), group="facility"),
     _p("separate_minors", False, "", (0, 1), "lever",
        "Minors are held at another site (their wing is empty).", group="population"),
-    _p("capacity", 5000, "inmates (design)", (500, 20000), "lever",
+    _p("capacity", 5000, "inmates (design)", (50, 20000), "lever",
        "Design capacity of the housing blocks; occupancy / capacity sets crowding.",
        plausible=(3000, 8000), source=("RUDAW-AUG21", "SYRIACPRESS-FEB21"), group="facility"),
     # ---------------------------------------------------------------- uncertainties
