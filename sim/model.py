@@ -597,18 +597,17 @@ class FacilityModel(mesa.Model):
         self.peak_share_held = max(self.peak_share_held, self.counts["share_held"])
         im = self.inmates
         inside_uprising = im.in_state(Inmate.RIOTING, Inmate.FLEEING) & ~self.is_outside[im.pos]
-        if not inside_uprising.any() and not self.external.in_state(*_EXTERNAL_ACTIVE).any():
+        restored = not inside_uprising.any() and not self.external.in_state(*_EXTERNAL_ACTIVE).any()
+        if restored or self.steps >= self.max_steps:
+            self.running = False
+        if not self.running or (
+            self.collect_every_steps and self.steps % self.collect_every_steps == 0
+        ):
+            self.datacollector.collect(self)
+        if restored:  # after collecting: the series shows the simulated trajectory only
             self.control_restored = True
             self.hours_to_control = self.t_h
             self._resolve_remaining_search()
-            self.running = False
-        elif self.steps >= self.max_steps:
-            self.running = False
-        if self.running is False or (
-            self.collect_every_steps and self.steps % self.collect_every_steps == 0
-        ):
-            self._count()
-            self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ helpers
 

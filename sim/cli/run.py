@@ -1,0 +1,175 @@
+"""``prisonsim run``, ``prisonsim validate`` and ``prisonsim params``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from sim.cli import UsageError
+from sim.configio import load_yaml
+from sim.outcomes import OUTCOMES
+from sim.params import PARAMS, Param
+from sim.scenario import load_scenario, parse_set_options
+
+MAX_SEED = 2**63 - 1
+DEFAULT_SEED = 1
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser(
+        "run",
+        help="run one replicate of a scenario and write its outcomes, series and plot",
+        description="Run one replicate of a scenario. Prints the outcome table and, with "
+        "--out, writes outcomes.json, series.csv and states.png into DIR.",
+    )
+    run.add_argument(
+        "scenario",
+        help="scenario YAML file, or the name of a shipped one (ghwayran_2022, teaching_small)",
+    )
+    run.add_argument(
+        "--seed",
+        type=_seed,
+        default=DEFAULT_SEED,
+        help=f"random seed, 0 to 2**63-1 (default {DEFAULT_SEED})",
+    )
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a parameter (repeatable); see 'prisonsim params'",
+    )
+    run.add_argument("--out", type=Path, metavar="DIR", help="directory for the outputs")
+    run.add_argument(
+        "--series-every-h",
+        type=float,
+        default=1.0,
+        metavar="H",
+        help="time-series interval in hours (default 1)",
+    )
+    run.set_defaults(handler=cmd_run)
+
+    val = sub.add_parser(
+        "validate",
+        help="check a scenario or experiment file",
+        description="Check a scenario or experiment file; prints one line "
+        "per mistake (file:line: field: message) and exits 2 if any.",
+    )
+    val.add_argument("file", type=Path)
+    val.set_defaults(handler=cmd_validate)
+
+    par = sub.add_parser("params", help="list every parameter with unit, range, role and help")
+    par.add_argument(
+        "--role", choices=["lever", "uncertainty", "setting"], help="only parameters of this role"
+    )
+    par.add_argument("--format", choices=["table", "markdown"], default="table")
+    par.set_defaults(handler=cmd_params)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number 0 to 2**63-1, got {text!r}")
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: 0 to 2**63-1")
+    return value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.model import run_replicate
+
+    scenario = load_scenario(args.scenario, parse_set_options(args.overrides))
+    if args.series_every_h <= 0:
+        raise UsageError(f"--series-every-h must be positive, got {args.series_every_h}")
+    out = run_replicate(scenario.params, args.seed, series_every_h=args.series_every_h)
+    print(
+        f"scenario {scenario.name}, seed {args.seed}, {out.steps} steps "
+        f"({out.steps * scenario.params['step_minutes'] / 60:g} h simulated)"
+    )
+    print(format_outcomes(out.outcomes))
+    if args.out:
+        written = write_run(args.out, scenario, args.seed, out)
+        print(f"wrote {', '.join(str(p) for p in written)}")
+    return 0
+
+
+def format_outcomes(outcomes: dict[str, float]) -> str:
+    """A plain text table: outcome, value, unit."""
+    rows = [
+        (n, f"{v:,.1f}" if v % 1 else f"{v:,.0f}", OUTCOMES[n].unit) for n, v in outcomes.items()
+    ]
+    w = max(len(r[0]) for r in rows)
+    vw = max(len(r[1]) for r in rows)
+    return "\n".join(f"  {n:<{w}}  {v:>{vw}}  {u}" for n, v, u in rows)
+
+
+def write_run(out_dir: Path, scenario, seed: int, out) -> list[Path]:
+    """Write outcomes.json, series.csv and states.png; same inputs give identical bytes."""
+    from sim.plots import plot_state_counts
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"--out {out_dir}: exists and is not a directory")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outcomes_path = out_dir / "outcomes.json"
+    payload = {
+        "scenario": scenario.name,
+        "seed": seed,
+        "outcomes": out.outcomes,
+        "params": scenario.params,
+        "steps": out.steps,
+    }
+    outcomes_path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    series_path = out_dir / "series.csv"
+    out.series.to_csv(series_path, float_format="%.6g", lineterminator="\n")
+    png_path = out_dir / "states.png"
+    plot_state_counts(out.series, png_path, title=f"{scenario.name}, seed {seed}")
+    return [outcomes_path, series_path, png_path]
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    data, _ = load_yaml(args.file)
+    if isinstance(data, dict) and ("design" in data or "levers" in data):
+        from sim.experiment import load_experiment
+
+        experiment = load_experiment(args.file)
+        print(f"{args.file}: ok (experiment {experiment.name})")
+        return 0
+    scenario = load_scenario(args.file)
+    print(f"{args.file}: ok (scenario {scenario.name}, {len(scenario.overrides)} values set)")
+    return 0
+
+
+def _range_text(p: Param) -> str:
+    return p.describe_range() if p.kind != "bool" else "true/false"
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    params = [p for p in PARAMS.values() if args.role in (None, p.role)]
+    if args.format == "markdown":
+        print(params_markdown(params))
+        return 0
+    w = max(len(p.name) for p in params)
+    for p in params:
+        print(f"{p.name:<{w}}  {p.role:<11}  default {p.default!s:<6} range {_range_text(p)}")
+        print(f"{'':<{w}}  {p.help}")
+    return 0
+
+
+def params_markdown(params: list[Param] | None = None) -> str:
+    """The parameter table of the docs, generated from the declarations."""
+    params = params if params is not None else list(PARAMS.values())
+    lines = [
+        "| name | role | default | unit | range | plausible | source | meaning |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for p in params:
+        lo, hi = p.bounds
+        rng = "true/false" if p.kind == "bool" else f"{lo:g} to {hi:g}"
+        plaus = f"{p.plausible[0]:g} to {p.plausible[1]:g}" if p.plausible else ""
+        src = ", ".join(p.source) if p.source else "assumption"
+        lines.append(
+            f"| `{p.name}` | {p.role} | {p.default} | {p.unit} | {rng} | {plaus} | {src} | {p.help} |"
+        )
+    return "\n".join(lines)
