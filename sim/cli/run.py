@@ -71,7 +71,8 @@ def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number 0 to 2**63-1, got {text!r}")
+        msg = f"expected a whole number 0 to 2**63-1, got {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
     if not 0 <= value <= MAX_SEED:
         raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: 0 to 2**63-1")
     return value
@@ -169,7 +170,6 @@ def params_markdown(params: list[Param] | None = None) -> str:
         rng = "true/false" if p.kind == "bool" else f"{lo:g} to {hi:g}"
         plaus = f"{p.plausible[0]:g} to {p.plausible[1]:g}" if p.plausible else ""
         src = ", ".join(p.source) if p.source else "assumption"
-        lines.append(
-            f"| `{p.name}` | {p.role} | {p.default} | {p.unit} | {rng} | {plaus} | {src} | {p.help} |"
-        )
+        cells = [f"`{p.name}`", p.role, str(p.default), p.unit, rng, plaus, src, p.help]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
