@@ -119,7 +119,7 @@ def check_params(
                     file,
                     line,
                     ".".join(loc),
-                    f"{v!r} is out of range; allowed: {p.describe_range()}",
+                    f"{item!r} is out of range; allowed: {p.describe_range()}",
                 )
             )
             continue
@@ -146,11 +146,16 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
                 )
             ]
         )
+    problems: list[Problem] = []
     try:
         shape = _ScenarioFile.model_validate(data)
+        name, description, raw_params = shape.name, shape.description, shape.params
     except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(exc, file, lines)) from None
-    values, sources, problems = check_params(shape.params, file, lines)
+        problems += _pydantic_problems(exc, file, lines)
+        name, description = str(data.get("name", "")), str(data.get("description", ""))
+        raw_params = data.get("params") if isinstance(data.get("params"), dict) else {}
+    values, sources, param_problems = check_params(raw_params, file, lines)
+    problems += param_problems
     if overrides:
         set_values, _, set_problems = check_params(overrides, "--set", {}, prefix=())
         problems += set_problems
@@ -164,7 +169,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         raise ConfigError(
             [Problem(file, line_of(lines, ("params",)), "params", str(exc))]
         ) from None
-    return Scenario(shape.name, shape.description, resolved, values, sources, file)
+    return Scenario(name, description, resolved, values, sources, file)
 
 
 def resolve_scenario_path(path: str | Path) -> Path:
