@@ -30,6 +30,25 @@ class GridGraph:
         self.src = src[keep]  # a move from src ...
         self.dst = dst[keep]  # ... into dst
         self.neighbours = neighbours
+        self._graphs: dict[bytes, csr_matrix] = {}
+
+    def _reversed_graph(self, cost: np.ndarray) -> csr_matrix:
+        """The reversed, cost-weighted graph; cached per cost array (fields are often
+        recomputed for new goals on unchanged ground)."""
+        key = cost.tobytes()
+        graph = self._graphs.get(key)
+        if graph is None:
+            enterable = np.isfinite(cost[self.dst]) & np.isfinite(cost[self.src])
+            # An edge v -> u of weight cost(v) for every move u -> v.
+            w = cost[self.dst[enterable]]
+            graph = csr_matrix(
+                (w, (self.dst[enterable], self.src[enterable])),
+                shape=(self.n_cells, self.n_cells),
+            )
+            if len(self._graphs) >= 16:
+                self._graphs.clear()
+            self._graphs[key] = graph
+        return graph
 
     def distance(self, cost: np.ndarray, goals: np.ndarray) -> np.ndarray:
         """Cost of the cheapest path from every cell to the nearest of ``goals``.
@@ -40,12 +59,7 @@ class GridGraph:
         """
         if len(goals) == 0:
             return np.full(self.n_cells, INF)
-        enterable = np.isfinite(cost[self.dst])
-        # Reversed graph: an edge v -> u of weight cost(v) for every move u -> v.
-        w = cost[self.dst[enterable]]
-        graph = csr_matrix(
-            (w, (self.dst[enterable], self.src[enterable])), shape=(self.n_cells, self.n_cells)
-        )
+        graph = self._reversed_graph(cost)
         return dijkstra(graph, directed=True, indices=np.asarray(goals), min_only=True)
 
     def next_hop(self, dist: np.ndarray) -> np.ndarray:

@@ -584,8 +584,7 @@ class FacilityModel(mesa.Model):
         approaching it; the run then ends, and the town search's effect on those still
         outside until the horizon is drawn in closed form (``rules.survival``).
         """
-        maps = self._cell_maps()
-        upr, auth = maps["upr_count"].ravel(), maps["auth_count"].ravel()
+        upr, auth = self._presence()
         self.held |= (upr > 0) & (auth == 0) & self.is_interior
         self.held &= ~((auth > 0) & (upr == 0))
         gate_open = bool(self.held[self.layout.control_cells].any())
@@ -593,8 +592,7 @@ class FacilityModel(mesa.Model):
             self.gate_open = gate_open
             self._structure_dirty = True
         self.minors_exposed_h += self._minors_in_contested_zones(upr) * self.dt_h
-        self._count()
-        self.peak_share_held = max(self.peak_share_held, self.counts["share_held"])
+        self.peak_share_held = max(self.peak_share_held, self.held.sum() / self.n_interior)
         im = self.inmates
         inside_uprising = im.in_state(Inmate.RIOTING, Inmate.FLEEING) & ~self.is_outside[im.pos]
         restored = not inside_uprising.any() and not self.external.in_state(*_EXTERNAL_ACTIVE).any()
@@ -603,6 +601,7 @@ class FacilityModel(mesa.Model):
         if not self.running or (
             self.collect_every_steps and self.steps % self.collect_every_steps == 0
         ):
+            self._count()
             self.datacollector.collect(self)
         if restored:  # after collecting: the series shows the simulated trajectory only
             self.control_restored = True
@@ -641,6 +640,19 @@ class FacilityModel(mesa.Model):
         stacked[5] = rioters
         stacked[6] = inm[:, Inmate.CONFINED] + inm[:, Inmate.AGITATED] + rioters
         return _Maps(stacked.reshape(7, L.height, L.width))
+
+    def _presence(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per cell (flat): uprising agents (rioters, active external force) and authority
+        agents (active guards, engaged responders)."""
+        n = self.layout.n_cells
+        g, r, ex, im = self.guards, self.responders, self.external, self.inmates
+        upr = np.bincount(im.pos[im.state == Inmate.RIOTING], minlength=n) + np.bincount(
+            ex.pos[ex.in_state(*_EXTERNAL_ACTIVE)], minlength=n
+        )
+        auth = np.bincount(
+            g.pos[g.in_state(Guard.ON_POST, Guard.RESPONDING)], minlength=n
+        ) + np.bincount(r.pos[r.state == Responder.ENGAGED], minlength=n)
+        return upr, auth
 
     def _disturbance(self) -> np.ndarray:
         """Per inmate: 1 in an opened block or in the yard, 0.5 anywhere once the external
