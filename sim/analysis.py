@@ -44,9 +44,14 @@ N_BINS = 10
 
 # ----------------------------------------------------------------------------- bootstrap
 def _weights(n: int, n_boot: int, seed: int) -> np.ndarray:
-    """Multinomial resample counts, shape (n_boot, n), each row summing to n."""
+    """Resample counts, shape (n_boot, n): ``w[b, i]`` = times value i is drawn in resample b.
+
+    Equivalent to Multinomial(n, 1/n) per row, drawn as ``n`` uniform indices per resample
+    and counted with one ``bincount`` (much faster than ``Generator.multinomial`` for large n).
+    """
     rng = np.random.default_rng([seed, n])
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(float)
+    idx = rng.integers(0, n, size=(n_boot, n)) + (np.arange(n_boot) * n)[:, None]
+    return np.bincount(idx.ravel(), minlength=n_boot * n).reshape(n_boot, n).astype(float)
 
 
 def bootstrap_means(

@@ -166,3 +166,77 @@ def test_factory_records_failures_and_missing_points():
     assert len(res.failures) == 1, res.failures
     assert res.completed_runs == 5, res.completed_runs
     assert not res.complete
+
+
+SA_NAMES = ["attackers", "breach_probability", "agitation_threshold", "warning_lead_time_h"]
+
+
+def make_sensitivity_results(
+    design: str = "sobol", n: int = 256, replicates: int = 1, seed: int = 3
+) -> Results:
+    """Results of a synthetic ``sobol`` (Saltelli, first+total order) or ``morris`` design.
+
+    Outcomes are smooth known functions of the scaled inputs, so the attackers and
+    warning terms dominate; replicates add small seeded noise.
+    """
+    from SALib.sample import morris as morris_sample
+    from SALib.sample import sobol as sobol_sample
+
+    from sim.params import PARAMS
+
+    bounds = [list(PARAMS[n_].sweep_range()) for n_ in SA_NAMES]
+    problem = {"num_vars": len(SA_NAMES), "names": list(SA_NAMES), "bounds": bounds}
+    if design == "sobol":
+        x = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
+        options = {"type": "sobol", "n": n, "calc_second_order": False}
+    else:
+        x = morris_sample.sample(problem, n, num_levels=4, seed=seed)
+        options = {"type": "morris", "trajectories": n, "num_levels": 4}
+    lo = np.array([b[0] for b in bounds])
+    hi = np.array([b[1] for b in bounds])
+    z = (x - lo) / (hi - lo)
+    pts = np.arange(len(x))
+    frames = []
+    for r in range(replicates):
+        eps = np.random.default_rng([seed, r]).standard_normal((len(x), len(OUTCOMES)))
+        y = {
+            "left_custody": 200 + 400 * z[:, 0] + 150 * z[:, 1] * z[:, 0] - 250 * z[:, 3],
+            "deaths_guards": 10 + 30 * z[:, 0] + 5 * np.sin(6 * z[:, 2]),
+            "hours_to_control": 60 + 80 * z[:, 2] ** 2 + 40 * z[:, 0] - 30 * z[:, 3],
+            "peak_share_held": 0.2 + 0.3 * z[:, 2] * z[:, 1],
+        }
+        frame = pd.DataFrame(
+            {
+                "point_id": pts,
+                "arm": "base",
+                "replicate": r,
+                "seed": pts * 100 + r,
+                **{n_: x[:, i] for i, n_ in enumerate(SA_NAMES)},
+            }
+        )
+        for k, o in enumerate(OUTCOMES):
+            frame[o] = y[o] + 0.01 * np.abs(y[o]).mean() * eps[:, k] * (replicates > 1)
+        frames.append(frame)
+    runs = pd.concat(frames, ignore_index=True)
+    return Results(
+        experiment={
+            "name": f"synthetic_{design}",
+            "question": "Which conditions matter most?",
+            "design": options,
+            "scenario": "ghwayran_2022",
+            "replicates": replicates,
+            "master_seed": seed,
+        },
+        runs=runs,
+        series=pd.DataFrame(),
+        failures=pd.DataFrame(
+            columns=["point_id", "arm", "replicate", "seed", "error", "traceback"]
+        ),
+        provenance={"config_hash": "f00", "master_seed": seed},
+        expected_runs=len(runs),
+        levers=["warning_lead_time_h"],
+        uncertainties=SA_NAMES[:3],
+        outcomes=list(OUTCOMES),
+        design_samples=pd.DataFrame(x, columns=SA_NAMES),
+        problem=problem,
+    )
