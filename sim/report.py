@@ -46,6 +46,7 @@ FAN_VARIABLES = [
 ]
 MAX_TABLE_ROWS = 60  # longer tables: HTML shows the first rows, the CSV has them all
 MAX_PAIRED_ARMS = 200
+MAX_WIDE_ROWS = 40  # more arms than this: per-arm tables are only in the CSVs
 MAX_RESPONSE_LEVERS = 3
 
 
@@ -62,7 +63,7 @@ class _Report:
         default_factory=list
     )  # name, title, b64, caption
     notes: list[str] = field(default_factory=list)  # warnings shown near the top
-    tables: list[tuple[str, str, pd.DataFrame, str]] = field(default_factory=list)
+    tables: list[tuple[str, str, pd.DataFrame | None, str, int]] = field(default_factory=list)
 
     def figure(self, name: str, title: str, draw: Callable[[], Any], caption: str = "") -> None:
         """Draw, save ``name.png`` and keep it for the HTML; a failure becomes a note."""
@@ -78,9 +79,18 @@ class _Report:
         caption = " ".join([caption, *extra]).strip()
         self.figures.append((name, title, base64.b64encode(png).decode("ascii"), caption))
 
-    def table(self, name: str, title: str, frame: pd.DataFrame, caption: str = "") -> None:
+    def table(
+        self,
+        name: str,
+        title: str,
+        frame: pd.DataFrame,
+        caption: str = "",
+        shown: pd.DataFrame | None = None,
+    ) -> None:
+        """Write ``name.csv`` (full, long form); ``shown`` is the reader's version for the
+        HTML (None: the table is only listed as a CSV)."""
         frame.to_csv(self.out / f"{name}.csv", index=False)
-        self.tables.append((name, title, frame, caption))
+        self.tables.append((name, title, shown, caption, len(frame)))
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -89,13 +99,8 @@ def _esc(value: Any) -> str:
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy for HTML: readable outcome and arm labels, compact numbers."""
+    """A copy for HTML with compact numbers (labels are made readable by the builders)."""
     shown = frame.copy()
-    if "outcome" in shown:
-        shown["outcome"] = shown["outcome"].map(lambda o: plots.label(o, mean=True))
-    for col in ("arm", "reference"):
-        if col in shown:
-            shown[col] = shown[col].map(plots.arm_text)
     for col in shown.columns:
         if pd.api.types.is_float_dtype(shown[col]):
             shown[col] = shown[col].map(plots.fmt)
@@ -109,6 +114,78 @@ def _html_table(frame: pd.DataFrame) -> str:
     if len(frame) > MAX_TABLE_ROWS:
         body += f"<p class='small'>First {MAX_TABLE_ROWS} of {len(frame)} rows shown.</p>"
     return body
+
+
+def _interval(row: pd.Series) -> str:
+    """``mean (low to high)``, or the row's note when it has no interval."""
+    if row["n"] == 0 or pd.isna(row["mean"]):
+        return row.get("note") or "no runs"
+    if pd.isna(row["ci_low"]):
+        return f"{plots.fmt(row['mean'])} ({row['note'] or 'no interval'})"
+    return f"{plots.fmt(row['mean'])} ({plots.fmt(row['ci_low'])} to {plots.fmt(row['ci_high'])})"
+
+
+def _wide(
+    frame: pd.DataFrame,
+    row: str,
+    outcomes: list[str],
+    cell: Callable[[pd.Series], str] = _interval,
+    order: list[str] | None = None,
+) -> pd.DataFrame:
+    """One row per ``row`` value, one column per outcome (labelled with its unit)."""
+    if frame.empty:
+        return frame
+    cells = frame.assign(_cell=frame.apply(cell, axis=1))
+    wide = cells.pivot(index=row, columns="outcome", values="_cell")
+    wide = wide.reindex(index=list(order or dict.fromkeys(frame[row])), columns=outcomes)
+    wide.columns = [plots.label(o, mean=True) for o in outcomes]
+    wide.index = [plots.arm_text(a) if row in ("arm",) else plots.label(a) for a in wide.index]
+    return wide.rename_axis(row.replace("_", " ")).reset_index().fillna("")
+
+
+def _sensitivity_wide(table: pd.DataFrame, kind: str, outcomes: list[str]) -> pd.DataFrame:
+    """Rows: parameters; cells: ``S1 a +- c; ST b +- d`` or ``mu* a +- c; sigma s``."""
+    pm = "\u00b1"
+
+    def cell(rows: pd.DataFrame) -> str:
+        if kind == "sobol":
+            got = rows.set_index("index")
+            return "; ".join(
+                f"{i} {plots.fmt(got.loc[i, 'value'])} {pm} {plots.fmt(got.loc[i, 'conf'])}"
+                for i in ("S1", "ST")
+                if i in got.index
+            )
+        r = rows.iloc[0]
+        return (
+            f"\u03bc* {plots.fmt(r['mu_star'])} {pm} {plots.fmt(r['mu_star_conf'])}; "
+            f"\u03c3 {plots.fmt(r['sigma'])}"
+        )
+
+    cells = table.groupby(["parameter", "outcome"], sort=False).apply(cell, include_groups=False)
+    wide = cells.unstack("outcome").reindex(
+        index=list(dict.fromkeys(table["parameter"])), columns=outcomes
+    )
+    wide.columns = [plots.short(o) for o in outcomes]
+    wide.index = [plots.label(p) for p in wide.index]
+    return wide.rename_axis("parameter").reset_index().fillna("")
+
+
+def _reported_wide(dist: pd.DataFrame, outcomes: list[str], arms: list[str]) -> pd.DataFrame | None:
+    """Rows: arms; cells: share of runs inside the reported range and the median run."""
+    with_range = [o for o in outcomes if analysis.reported_range(o) is not None]
+    if not with_range or dist.empty:
+        return None
+
+    def cell(row: pd.Series) -> str:
+        return f"{100 * row['share_in_reported']:.0f}% inside (median {plots.fmt(row['q50'])})"
+
+    wide = _wide(dist[dist["outcome"].isin(with_range)], "arm", with_range, cell, arms)
+    wide.columns = [wide.columns[0]] + [
+        f"{plots.short(o)}: reported {plots.fmt(r['low'])}-{plots.fmt(r['high'])}"
+        for o in with_range
+        for r in [analysis.reported_range(o)]
+    ]
+    return wide
 
 
 def _dl(items: list[tuple[str, Any]]) -> str:
@@ -135,6 +212,29 @@ def _varied_values(results: Results, name: str) -> str:
 
 
 # ----------------------------------------------------------------------------- sections
+def _unrun_lever_values(results: Results) -> dict[str, list[Any]]:
+    """Planned lever values (``experiment['levers']`` lists) that no finished run has."""
+    spec = results.experiment.get("levers")
+    if not isinstance(spec, dict) or results.runs.empty:
+        return {}
+    out = {}
+    for lever, planned in spec.items():
+        if not isinstance(planned, list | tuple) or lever not in results.runs:
+            continue
+        have = results.runs[lever].dropna().unique().tolist()
+        absent = [v for v in planned if not any(_same(v, h) for h in have)]
+        if absent:
+            out[lever] = absent
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a))))
+    except (TypeError, ValueError):
+        return str(a) == str(b)
+
+
 def _completeness(results: Results, info: dict[str, Any]) -> tuple[str, list[str]]:
     """Headline sentence on how finished the store is, and warnings for the reader."""
     done, failed, expected = info["completed"], info["failed"], info["expected"]
@@ -150,6 +250,9 @@ def _completeness(results: Results, info: dict[str, Any]) -> tuple[str, list[str
     if failed:
         head += f"; {failed} run(s) failed (listed below)"
         warnings.append(f"{failed} run(s) failed; their arms have fewer replicates than planned.")
+    for lever, values in _unrun_lever_values(results).items():
+        shown = ", ".join(plots.value_text(lever, v) for v in values)
+        warnings.append(f"{plots.short(lever)}: planned value(s) with no finished run: {shown}.")
     if info["missing_arms"]:
         names = ", ".join(plots.arm_text(a) for a in info["missing_arms"][:10])
         more = (
@@ -263,6 +366,7 @@ def _draw(results: Results, rep: _Report, info: dict[str, Any], n_boot: int, see
         summary,
         "Mean over finished runs per arm with a 95% percentile-bootstrap interval "
         "over replicates (and uncertainty points).",
+        _wide(summary, "arm", outcomes, order=arms) if len(arms) <= MAX_WIDE_ROWS else None,
     )
     if len(arms) > MAX_TABLE_ROWS // max(len(outcomes), 1):
         pooled = analysis.summarise(results, by=(), **boot)
@@ -271,6 +375,14 @@ def _draw(results: Results, rep: _Report, info: dict[str, Any], n_boot: int, see
             "Summary over all runs",
             pooled,
             "Pooled over every arm; per-arm rows are in summary_by_arm.csv.",
+            pd.DataFrame(
+                {
+                    "outcome": [plots.label(o, mean=True) for o in pooled["outcome"]],
+                    "runs": pooled["n"],
+                    "mean (95% interval)": pooled.apply(_interval, axis=1),
+                    "median": pooled["median"].map(plots.fmt),
+                }
+            ),
         )
 
     for lever in levers[:MAX_RESPONSE_LEVERS]:
@@ -296,7 +408,11 @@ def _draw(results: Results, rep: _Report, info: dict[str, Any], n_boot: int, see
                 "Paired differences vs the reference arm",
                 diff,
                 f"Reference: {plots.arm_text(reference)}. Runs paired on seed (common "
-                "random numbers); share_lower = share of pairs where the arm is lower.",
+                "random numbers); cell: mean of (arm - reference) with its 95% interval. "
+                "The CSV adds share_lower, the share of pairs where the arm is lower.",
+                _wide(diff, "arm", outcomes, order=[a for a in arms if a != reference])
+                if len(arms) <= MAX_WIDE_ROWS
+                else None,
             )
             rep.figure(
                 "paired_differences",
@@ -341,7 +457,13 @@ def _draw(results: Results, rep: _Report, info: dict[str, Any], n_boot: int, see
                     "(interactions or non-linearity)."
                 )
             note = next((n for n in table["note"] if n), "")
-            rep.table(f"{kind}_indices", f"{kind.capitalize()} sensitivity indices", table, note)
+            rep.table(
+                f"{kind}_indices",
+                f"{kind.capitalize()} sensitivity indices",
+                table,
+                note,
+                _sensitivity_wide(table, kind, outcomes),
+            )
             rep.figure(
                 f"{kind}_indices", f"{kind.capitalize()} sensitivity", draw, f"{cap} {note}".strip()
             )
@@ -353,8 +475,9 @@ def _draw(results: Results, rep: _Report, info: dict[str, Any], n_boot: int, see
         "distributions",
         "Outcome distributions per arm",
         dist,
-        "Run-level quantiles; share_in_reported = share of runs inside the reported "
-        "low-high range.",
+        "Share of runs inside the reported low-high range, with the median run. The CSV "
+        "has run-level quantiles of every outcome.",
+        _reported_wide(dist, outcomes, arms) if len(arms) <= MAX_WIDE_ROWS else None,
     )
     rep.figure(
         "distributions",
@@ -407,6 +530,7 @@ figcaption{font-size:.9em;color:#444;margin-top:.3em}
 table.data{border-collapse:collapse;font-size:.82em;margin:.5em 0}
 table.data th,table.data td{border-bottom:1px solid #e3e3e3;padding:.2em .6em;text-align:right}
 table.data th{background:#f4f4f4}
+table.data td:first-child,table.data th:first-child{text-align:left}
 table.kv th{text-align:left;padding-right:1.2em;vertical-align:top;font-weight:600}
 table.kv td,table.kv th{padding:.15em .4em;font-size:.92em}
 .small{font-size:.85em;color:#555}
@@ -442,16 +566,18 @@ def _html(
             "</figcaption></figure>"
         )
     parts.append("<h2>Tables</h2>")
-    for tname, title, frame, caption in rep.tables:
-        if tname == "series_bands":
-            parts.append(
-                f"<h3>{_esc(title)}</h3><p class='small'>{len(frame)} rows in "
-                f"{_esc(tname)}.csv (not shown).</p>"
-            )
+    listed = []
+    for tname, title, shown, caption, nrows in rep.tables:
+        if shown is None:
+            listed.append(f"<li>{_esc(tname)}.csv: {_esc(title)} ({nrows} rows)</li>")
             continue
         parts.append(
             f"<h3>{_esc(title)}</h3><p class='small'>{_esc(caption)} "
-            f"Full table: {_esc(tname)}.csv.</p>{_html_table(frame)}"
+            f"Full table: {_esc(tname)}.csv.</p>{_html_table(shown)}"
+        )
+    if listed:
+        parts.append(
+            "<h3>Other tables (CSV only)</h3><ul class='small'>" + "".join(listed) + "</ul>"
         )
     parts += [
         "<h2>Failures</h2>",
