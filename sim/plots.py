@@ -289,8 +289,7 @@ def heatmaps(table: pd.DataFrame, x: str, y: str, outcomes: Sequence[str]) -> Fi
         mat = t.pivot_table(index=y, columns=x, values="mean").reindex(index=ys, columns=xs)
         arr = mat.to_numpy(float)
         masked = np.ma.masked_invalid(arr)
-        cmap = matplotlib.colormaps["viridis"].copy()
-        cmap.set_bad("0.85")
+        cmap = matplotlib.colormaps["viridis"].with_extremes(bad="0.85")
         im = ax.imshow(masked, origin="lower", aspect="auto", cmap=cmap)
         finite = arr[np.isfinite(arr)]
         mid = (finite.min() + finite.max()) / 2 if finite.size else 0
@@ -359,7 +358,7 @@ def distributions(
                 ax.boxplot(
                     [data[i] for i in keep],
                     positions=pos[keep],
-                    vert=False,
+                    orientation="horizontal",
                     whis=(5, 95),
                     showfliers=False,
                     widths=0.55,
