@@ -29,18 +29,11 @@ from SALib.sample import sobol as sobol_sample
 
 from sim.outcomes import OUTCOMES
 from sim.params import PARAMS
-from sim.report import build_report, write_report
+from sim.report import FAN_VARIABLES, build_report, write_report
 from sim.results import Results
 
 OUTCOME_NAMES = [o for o in OUTCOMES if o != "control_restored"][:10]
-SERIES_VARS = [
-    "share_held",
-    "inmates_rioting",
-    "inmates_fleeing",
-    "inmates_escaped",
-    "guards_on_post",
-    "external_inside",
-]
+SERIES_VARS = FAN_VARIABLES  # the variables the report draws
 FAIL_COLS = ["point_id", "arm", "replicate", "seed", "error", "traceback"]
 
 

@@ -135,6 +135,18 @@ def _long(runs: pd.DataFrame, keys: list[str], outcomes: Sequence[str]) -> pd.Da
     return long.dropna(subset=["value"])
 
 
+def _stats_by(
+    runs: pd.DataFrame,
+    keys: list[str],
+    outcomes: Sequence[str],
+    level: float,
+    n_boot: int,
+    seed: int,
+) -> pd.DataFrame:
+    """:func:`_group_stats` of every outcome of ``runs`` per ``keys`` group."""
+    return _group_stats(_long(runs, keys, outcomes), [*keys, "outcome"], level, n_boot, seed)
+
+
 def _ordered(table: pd.DataFrame, outcomes: Sequence[str], arms: Sequence[str]) -> pd.DataFrame:
     """Rows sorted by outcome (given order), then arm (design order)."""
     rank = {
@@ -192,8 +204,7 @@ def summarise(
     """
     outcomes = list(outcomes if outcomes is not None else results.outcomes)
     keys = list(by)
-    long = _long(results.runs, keys, outcomes)
-    stats = _group_stats(long, [*keys, "outcome"], level, n_boot, seed)
+    stats = _stats_by(results.runs, keys, outcomes, level, n_boot, seed)
     if keys == ["arm"] and results.levers and len(results.runs):
         levers = [c for c in results.levers if c in results.runs.columns]
         lever_vals = results.runs.groupby("arm", sort=False)[levers].first().reset_index()
@@ -235,8 +246,7 @@ def response(
     runs = results.runs.copy()
     runs["x"] = lever_axis(runs, lever)
     binned = not runs["x"].equals(runs[lever])
-    long = _long(runs, ["x"], outcomes)
-    stats = _group_stats(long, ["x", "outcome"], level, n_boot, seed)
+    stats = _stats_by(runs, ["x"], outcomes, level, n_boot, seed)
     stats.insert(0, "lever", lever)
     stats["binned"] = binned
     return _sorted_by(stats, outcomes, ["x"])
@@ -319,8 +329,7 @@ def grid(
     runs[x] = lever_axis(runs, x)
     runs[y] = lever_axis(runs, y)
     outcomes = list(outcomes if outcomes is not None else results.outcomes)
-    long = _long(runs, [x, y], outcomes)
-    return _sorted_by(_group_stats(long, [x, y, "outcome"], level, n_boot, seed), outcomes, [x, y])
+    return _sorted_by(_stats_by(runs, [x, y], outcomes, level, n_boot, seed), outcomes, [x, y])
 
 
 # ----------------------------------------------------------------------------- distributions

@@ -150,6 +150,28 @@ def _panels(
     return fig, axes[:n]
 
 
+def _row_panels(
+    rows: int, n: int, width: float = 5.4, per_row: float = 0.42
+) -> tuple[Figure, list[Axes], np.ndarray]:
+    """Panels (2 columns) for ``n`` outcomes whose y axis lists ``rows`` items top-down.
+
+    Returns the figure, the axes and the y position of each item (first item on top).
+    """
+    height = max(2.8, per_row * rows + 1.4)
+    fig, axes = _panels(n, ncols=2 if n > 1 else 1, size=(width, height))
+    return fig, axes, np.arange(rows)[::-1]
+
+
+def _label_rows(
+    ax: Axes, k: int, ypos: np.ndarray, names: list[str], xlabel: str, title: str
+) -> None:
+    """Row names on the left column only, x label, title, no horizontal grid lines."""
+    ax.set_yticks(ypos, names if k % 2 == 0 else [])
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0)
+
+
 def _note(ax: Axes, text: str) -> None:
     ax.text(
         0.98,
@@ -234,9 +256,7 @@ def paired_differences(diff: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
     reference = str(diff["reference"].iloc[0]) if len(diff) else "?"
     arms = list(dict.fromkeys(diff["arm"]))
     shown = arms[:MAX_ARMS_DRAWN]
-    height = max(2.6, 0.32 * len(shown) + 1.4)
-    fig, axes = _panels(len(outcomes), ncols=2 if len(outcomes) > 1 else 1, size=(5.6, height))
-    ypos = np.arange(len(shown))[::-1]
+    fig, axes, ypos = _row_panels(len(shown), len(outcomes), width=5.6, per_row=0.32)
     for k, (ax, outcome) in enumerate(zip(axes, outcomes, strict=True)):
         t = diff[diff["outcome"] == outcome].set_index("arm").reindex(shown)
         mean = t["mean"].to_numpy(float)
@@ -264,10 +284,14 @@ def paired_differences(diff: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
         )
         for y in ypos[~np.isfinite(mean)]:
             ax.text(0, y, " no paired runs", va="center", fontsize=8, color="0.4")
-        ax.set_yticks(ypos, [arm_text(a) for a in shown] if k % 2 == 0 else [])
-        ax.set_xlabel(f"Difference in {short(outcome).lower()} ({unit(outcome)})")
-        ax.set_title(short(outcome))
-        ax.grid(axis="y", alpha=0)
+        _label_rows(
+            ax,
+            k,
+            ypos,
+            [arm_text(a) for a in shown],
+            f"Difference in {short(outcome).lower()} ({unit(outcome)})",
+            short(outcome),
+        )
     if axes:
         axes[0].legend(loc="best")
     extra = f"; first {len(shown)} of {len(arms)} arms" if len(arms) > len(shown) else ""
@@ -450,9 +474,7 @@ def fan_charts(bands: pd.DataFrame, variables: Sequence[str], arms: Sequence[str
 def sobol_bars(table: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
     """First-order (S1) and total (ST) Sobol indices per parameter, bars with 95% intervals."""
     params = list(dict.fromkeys(table["parameter"]))
-    height = max(2.8, 0.42 * len(params) + 1.4)
-    fig, axes = _panels(len(outcomes), ncols=2 if len(outcomes) > 1 else 1, size=(5.4, height))
-    ypos = np.arange(len(params))[::-1]
+    fig, axes, ypos = _row_panels(len(params), len(outcomes))
     for k, (ax, outcome) in enumerate(zip(axes, outcomes, strict=True)):
         t = table[table["outcome"] == outcome]
         for j, (idx, name) in enumerate((("S1", "first order S1"), ("ST", "total ST"))):
@@ -471,10 +493,14 @@ def sobol_bars(table: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
         if t["value"].isna().all():
             _note(ax, "no index (outcome constant or missing)")
         ax.axvline(0, color="0.3", lw=0.8)
-        ax.set_yticks(ypos, [label(p) for p in params] if k % 2 == 0 else [])
-        ax.set_xlabel("Sobol index (share of output variance)")
-        ax.set_title(short(outcome))
-        ax.grid(axis="y", alpha=0)
+        _label_rows(
+            ax,
+            k,
+            ypos,
+            [label(p) for p in params],
+            "Sobol index (share of output variance)",
+            short(outcome),
+        )
     if axes:
         axes[0].legend(loc="lower right")
     fig.suptitle("Sobol sensitivity indices with 95% bootstrap intervals", fontsize=11)
@@ -485,9 +511,7 @@ def sobol_bars(table: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
 def morris_bars(table: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
     """Morris mu* (bars, 95% interval) and sigma (diamonds) per parameter, per outcome."""
     params = list(dict.fromkeys(table["parameter"]))
-    height = max(2.8, 0.42 * len(params) + 1.4)
-    fig, axes = _panels(len(outcomes), ncols=2 if len(outcomes) > 1 else 1, size=(5.4, height))
-    ypos = np.arange(len(params))[::-1]
+    fig, axes, ypos = _row_panels(len(params), len(outcomes))
     for k, (ax, outcome) in enumerate(zip(axes, outcomes, strict=True)):
         r = table[table["outcome"] == outcome].set_index("parameter").reindex(params)
         ax.barh(
@@ -502,10 +526,14 @@ def morris_bars(table: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
             label="μ* (mean |effect|)",
         )
         ax.plot(r["sigma"], ypos, "D", color=COLORS[3], ms=5, label="σ (spread of effects)")
-        ax.set_yticks(ypos, [label(p) for p in params] if k % 2 == 0 else [])
-        ax.set_xlabel(f"Elementary effect over the full range ({unit(outcome) or '-'})")
-        ax.set_title(short(outcome))
-        ax.grid(axis="y", alpha=0)
+        _label_rows(
+            ax,
+            k,
+            ypos,
+            [label(p) for p in params],
+            f"Elementary effect over the full range ({unit(outcome) or '-'})",
+            short(outcome),
+        )
     if axes:
         axes[0].legend(loc="lower right")
     fig.suptitle("Morris screening: μ* with 95% bootstrap interval, σ", fontsize=11)
