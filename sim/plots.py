@@ -167,6 +167,7 @@ def _label_rows(
 ) -> None:
     """Row names on the left column only, x label, title, no horizontal grid lines."""
     ax.set_yticks(ypos, names if k % 2 == 0 else [])
+    ax.set_ylim(-0.7, len(ypos) - 0.3)  # rows one unit apart, even with two of them
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.grid(axis="y", alpha=0)
