@@ -31,7 +31,9 @@ def bench_ghwayran(replicates: int) -> tuple[list[float], list[float], int, int]
         model = FacilityModel(seed=seed, collect_every_steps=0, **params)
         model.run_model()
         dt = time.perf_counter() - t0
-        agents = sum(len(g) for g in (model.inmates, model.guards, model.responders, model.external))
+        agents = sum(
+            len(g) for g in (model.inmates, model.guards, model.responders, model.external)
+        )
         times.append(dt)
         rates.append(agents * model.steps / dt)
     tracemalloc.start()
@@ -66,14 +68,20 @@ def main() -> None:
     ep_rate, ep_agents = bench_epstein(agents, args.epstein_steps)
     ours = statistics.median(rates)
     print(f"ghwayran_2022: {agents} agents, {args.replicates} replicates")
-    print(f"  wall time per replicate: median {statistics.median(times):.3f} s "
-          f"(min {min(times):.3f}, max {max(times):.3f}); target <= 1 s, goal 0.3 s")
+    print(
+        f"  wall time per replicate: median {statistics.median(times):.3f} s "
+        f"(min {min(times):.3f}, max {max(times):.3f}); target <= 1 s, goal 0.3 s"
+    )
     print(f"  agent-steps per second:  median {ours / 1e6:.2f} M")
-    print(f"  peak traced memory:      {peak / 2**20:.1f} MiB per replicate "
-          f"(process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
+    print(
+        f"  peak traced memory:      {peak / 2**20:.1f} MiB per replicate "
+        f"(process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)"
+    )
     print(f"mesa Epstein example: {ep_agents} agents, {args.epstein_steps} steps x 3")
     print(f"  agent-steps per second:  median {ep_rate / 1e6:.3f} M")
-    print(f"ratio prisonsim / Epstein agent-steps per second: {ours / ep_rate:.0f}x (target >= 100x)")
+    print(
+        f"ratio prisonsim / Epstein agent-steps per second: {ours / ep_rate:.0f}x (target >= 100x)"
+    )
 
 
 if __name__ == "__main__":

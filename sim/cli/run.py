@@ -108,7 +108,7 @@ def format_outcomes(outcomes: dict[str, float]) -> str:
 
 def write_run(out_dir: Path, scenario, seed: int, out) -> list[Path]:
     """Write outcomes.json, series.csv and states.png; same inputs give identical bytes."""
-    from sim.plots import plot_state_counts
+    from sim.plots import png_bytes, state_counts
 
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir}: exists and is not a directory")
@@ -125,7 +125,7 @@ def write_run(out_dir: Path, scenario, seed: int, out) -> list[Path]:
     series_path = out_dir / "series.csv"
     out.series.to_csv(series_path, float_format="%.6g", lineterminator="\n")
     png_path = out_dir / "states.png"
-    plot_state_counts(out.series, png_path, title=f"{scenario.name}, seed {seed}")
+    png_path.write_bytes(png_bytes(state_counts(out.series, title=f"{scenario.name}, seed {seed}")))
     return [outcomes_path, series_path, png_path]
 
 
