@@ -566,7 +566,7 @@ def state_counts(series: pd.DataFrame, title: str = "") -> Figure:
     numbers, with the share of the facility held by the uprising on a second axis (bottom).
     ``series`` is indexed by ``t_h`` with the columns of ``sim.states.series_names()``."""
     t = series.index.to_numpy()
-    fig = Figure(figsize=(9, 7))
+    fig = Figure(figsize=(9, 7.6))
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     for col, (text, colour) in INMATE_STATES.items():
         top.plot(t, series[col], label=text, color=colour, lw=1.8)
@@ -597,7 +597,14 @@ def state_counts(series: pd.DataFrame, title: str = "") -> Figure:
     share.set_ylabel("share of facility held")
     lines, labels = bottom.get_legend_handles_labels()
     l2, lab2 = share.get_legend_handles_labels()
-    bottom.legend(lines + l2, labels + lab2, loc="upper right", frameon=False)
+    bottom.legend(
+        lines + l2,
+        labels + lab2,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.28),
+        ncol=3,
+        frameon=False,
+    )
     if title:
         top.set_title(title)
     fig.tight_layout()
