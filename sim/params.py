@@ -391,7 +391,7 @@ _DECLARATIONS: list[Param] = [
     ),
     _p(
         "disturbance_gain",
-        0.4,
+        0.075,
         "",
         (0, 1),
         "setting",
@@ -427,7 +427,7 @@ _DECLARATIONS: list[Param] = [
     ),
     _p(
         "flee_rate",
-        0.15,
+        0.1,
         "1/h",
         (0, 20),
         "setting",
@@ -491,7 +491,7 @@ _DECLARATIONS: list[Param] = [
     ),
     _p(
         "town_search_rate",
-        0.04,
+        0.02,
         "1/h",
         (0, 5),
         "setting",
@@ -500,7 +500,7 @@ _DECLARATIONS: list[Param] = [
     ),
     _p(
         "at_large_recapture_rate",
-        0.004,
+        0.002,
         "1/h",
         (0, 1),
         "setting",
