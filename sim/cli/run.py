@@ -19,6 +19,8 @@ DEFAULT_SEED = 1
 def register(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser(
         "run",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=params_epilog(),
         help="run one replicate of a scenario and write its outcomes, series and plot",
         description="Run one replicate of a scenario. Prints the outcome table and, with "
         "--out, writes outcomes.json, series.csv and states.png into DIR.",
@@ -65,6 +67,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     par.add_argument("--format", choices=["table", "markdown"], default="table")
     par.set_defaults(handler=cmd_params)
+
+
+def params_epilog() -> str:
+    """Levers and uncertainties for --help, generated from the declarations."""
+    lines = ["levers and uncertainties for --set (all parameters: 'prisonsim params'):"]
+    for p in PARAMS.values():
+        if p.role != "setting":
+            lines.append(f"  {p.name:<24} {p.role:<11} default {p.default!s:<6} {_range_text(p)}")
+    return "\n".join(lines)
 
 
 def _seed(text: str) -> int:
