@@ -65,15 +65,17 @@ class GridGraph:
     def next_hop(self, dist: np.ndarray) -> np.ndarray:
         """For every cell, the neighbour with the lowest distance, or itself if none is lower.
 
-        Ties go to the first neighbour in the fixed order of ``moore_neighbours``, so
-        movement is deterministic given the field.
+        A cell with infinite distance (one the group cannot enter or leave toward a goal,
+        e.g. a closed block) keeps its agents where they are. Ties go to the first neighbour
+        in the fixed order of ``moore_neighbours``, so movement is deterministic given the
+        field.
         """
         padded = np.append(dist, INF)  # index -1 -> INF
         nd = padded[self.neighbours]
         best = np.argmin(nd, axis=1)
         idx = np.arange(self.n_cells)
         hop = self.neighbours[idx, best]
-        stay = ~(nd[idx, best] < dist)
+        stay = ~(nd[idx, best] < dist) | ~np.isfinite(dist)
         hop[stay] = idx[stay]
         return hop
 

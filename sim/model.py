@@ -210,10 +210,13 @@ class FacilityModel(mesa.Model):
         )
 
     def _block_occupancy(self) -> np.ndarray:
-        """Occupants / design capacity of each block (minors' wing: its own size)."""
+        """Occupants / design capacity of each block: ``capacity / housing_blocks`` for
+        adult blocks (the declared figure, not the grid's rounded-up size); the minors'
+        wing against its built size."""
         L, p = self.layout, self.p
         occupants = np.bincount(L.block[self.inmates.pos], minlength=L.n_blocks + 1)
-        design = np.array([len(c) for c in L.block_cells], float) * p["persons_per_cell"]
+        design = np.full(L.n_blocks + 1, p["capacity"] / L.n_blocks, dtype=float)
+        design[L.n_blocks] = len(L.block_cells[L.n_blocks]) * p["persons_per_cell"]
         return occupants / design
 
     def _create_guards(self) -> AgentArrays:
@@ -311,9 +314,10 @@ class FacilityModel(mesa.Model):
         Agents follow their distance field toward the nearest closed block. An agent whose
         next cell is intact perimeter is breaching; each such cell is breached with
         probability from ``rules.breach_hazard``. An agent standing next to a closed block
-        opens it. With no closed block left, agents inside hold. All withdraw (leave the
-        model) after ``external_hold_h`` or when fewer than ``external_withdraw_share`` of
-        them remain active.
+        opens it. With no closed block left, agents inside hold and agents still outside
+        the perimeter withdraw (their goal is gone). All withdraw (leave the model)
+        ``external_hold_h`` after the event's start or when fewer than
+        ``external_withdraw_share`` of them remain active.
         """
         ex = self.external
         if len(ex) == 0:
@@ -355,6 +359,8 @@ class FacilityModel(mesa.Model):
                 self._structure_dirty = True
         if self.block_open.all():
             ex.state[inside] = External.HOLDING
+            outside = active & ex.in_state(External.APPROACHING, External.BREACHING)
+            ex.state[outside] = External.WITHDRAWN
 
     def phase_uprising(self) -> None:
         """Agitation (Epstein), riot contagion, block seizure and the start of flight.
@@ -499,8 +505,9 @@ class FacilityModel(mesa.Model):
         ``control_point_bonus`` per control point held). Each agent's hazard is
         ``rules.attrition_hazard`` over the 3x3 neighbourhood, all computed before any state
         changes; the external force's is multiplied by ``air_support_factor`` once air
-        support is on. A guard hit by inmates alone is captured (overwhelmed) rather than
-        incapacitated, in proportion to the inmates' share of the opposing strength.
+        support is on. A guard who is hit is captured (overwhelmed) rather than
+        incapacitated with probability equal to the inmates' share of the opposing
+        strength around him (the rest of the hits come from the external force).
         """
         p = self.p
         maps = self._cell_maps()

@@ -100,8 +100,9 @@ _OUTCOMES = [
     Outcome(
         "hours_to_control",
         "h",
-        "Hours until no rioting or fleeing inmate and no external-force agent remains "
-        "inside the perimeter; the horizon if control is never restored (censored).",
+        "Hours until no rioting or fleeing inmate remains inside the perimeter and no "
+        "external-force agent is active anywhere; the horizon if control is never "
+        "restored (censored).",
         lambda m: float(m.hours_to_control),
     ),
     Outcome(

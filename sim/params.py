@@ -395,7 +395,8 @@ _DECLARATIONS: list[Param] = [
         "",
         (0, 1),
         "setting",
-        "Grievance added in a zone that is opened or that the external force has entered.",
+        "Grievance added (x D) where D = 1 in an opened block or the yard, 0.5 in a closed block "
+        "once the perimeter is breached or the external force is inside.",
         group="uprising",
     ),
     _p(
@@ -477,7 +478,8 @@ _DECLARATIONS: list[Param] = [
         "1/h",
         (0, 5),
         "setting",
-        "Hazard per hour of a rioter surrendering, scaled by arrest risk x risk aversion.",
+        "Base hazard per hour of a rioter surrendering, raised by nearby authority: "
+        "x (1 + A / (U + 1)).",
         group="response",
     ),
     _p(
@@ -504,7 +506,7 @@ _DECLARATIONS: list[Param] = [
         "1/h",
         (0, 1),
         "setting",
-        "Recapture hazard per hour for inmates beyond the cordon.",
+        "Recapture hazard per hour for inmates beyond the cordon, once reinforcements arrived.",
         group="response",
     ),
     _p(
@@ -553,7 +555,7 @@ _DECLARATIONS: list[Param] = [
         "h",
         (1, 336),
         "setting",
-        "Hours the external force holds inside before withdrawing (if not reduced first).",
+        "Hours after the event's start when the external force withdraws (if not reduced first).",
         group="external",
     ),
     _p(

@@ -106,7 +106,8 @@ def arrest_probability(authority: np.ndarray, rioters: np.ndarray, k: float) -> 
     here the ratio is continuous (no rounding), so at C/A = 2/3 P is 0.78 rather than 0 or
     0.9. ``authority`` is the readiness-weighted count of guards and responders within
     vision; ``rioters`` counts active rioters within vision (the agent itself counts as the
-    ``+ 1``).
+    ``+ 1``). Authority is the strength-weighted count: guards 0.5 x (1 + readiness),
+    responders ``strength_responder``.
     """
     return -np.expm1(-k * authority / (rioters + 1.0))
 
@@ -122,7 +123,8 @@ def effective_grievance(
 
     G is the agent's grievance (Epstein: hardship x (1 - legitimacy), plus a bonus if
     hardened); occupancy is its block's occupants / design capacity; D is 1 in an opened
-    zone, 0.5 anywhere once the external force is inside the perimeter, else 0.
+    block or the yard, 0.5 elsewhere once the perimeter is breached or the external force
+    is inside, else 0.
     """
     raised = grievance + crowding_gain * np.maximum(0.0, occupancy - 1.0)
     return np.clip(raised + disturbance_gain * disturbance, 0.0, 1.0)

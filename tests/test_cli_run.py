@@ -91,3 +91,16 @@ def test_params_lists_every_parameter():
         assert name in r.stdout, name
     md = prisonsim("params", "--role", "lever", "--format", "markdown")
     assert md.stdout.count("| lever |") == 9, md.stdout
+
+
+def test_output_piped_into_a_closed_reader_is_not_an_error():
+    r = subprocess.run(
+        f"{sys.executable} -m sim params | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert "Traceback" not in r.stderr, r.stderr
+    assert r.stdout.startswith("warning_lead_time_h"), r.stdout

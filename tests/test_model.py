@@ -163,3 +163,34 @@ def test_model_imports_no_plotting_or_ui():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_closed_blocks_hold_their_inmates(teaching_params):
+    """Rioters in a block nobody opened stay inside it (regression: next_hop let agents
+    on impassable cells step out)."""
+    p = {
+        **teaching_params,
+        "attackers": 0,
+        "initial_rioter_share": 1.0,
+        "block_seizure_rate": 0.0,
+        "responder_size": 0,
+        "ground_support_size": 0,
+    }
+    m = FacilityModel(seed=5, **p)
+    start_block = m.layout.block[m.inmates.pos].copy()
+    for _ in range(12):
+        m.step()
+    assert (m.inmates.state == Inmate.RIOTING).sum() > 0
+    moved = int((m.layout.block[m.inmates.pos] != start_block).sum())
+    assert moved == 0, f"{moved} inmates left a closed block"
+    assert not m.inmates.left_custody.any()
+
+
+def test_external_force_outside_withdraws_once_every_block_is_open(teaching_params):
+    m = FacilityModel(seed=2, **teaching_params)
+    while m.running and not m.block_open.all():
+        m.step()
+    assert m.block_open.all(), "expected every block opened in this run"
+    m.step()
+    waiting = m.external.in_state(External.APPROACHING, External.BREACHING)
+    assert not waiting.any(), f"{int(waiting.sum())} external agents still waiting outside"
