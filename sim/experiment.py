@@ -66,7 +66,7 @@ from sim.configio import (
 from sim.outcomes import OUTCOMES
 from sim.params import PARAMS, UNCERTAINTIES, Param, check_joint, defaults
 from sim.scenario import Scenario, check_params, load_scenario, resolve_scenario_path
-from sim.seeds import SEED_LIMIT, canonical_json, content_digest, derive_seed
+from sim.seeds import SEED_LIMIT, content_digest, derive_seed
 
 DESIGN_TYPES = ("full_factorial", "latin_hypercube", "sobol", "morris", "points")
 DISTRIBUTIONS = ("uniform", "normal", "triangular")
@@ -154,8 +154,11 @@ class Factor:
         """The resolved spec, as stored in the results file and hashed."""
         if self.discrete:
             return {"values": list(self.values)}
-        spec: dict[str, Any] = {"distribution": self.distribution, "low": self.low,
-                                "high": self.high}
+        spec: dict[str, Any] = {
+            "distribution": self.distribution,
+            "low": self.low,
+            "high": self.high,
+        }
         if self.distribution == "normal":
             spec |= {"mean": self.mean, "sd": self.sd}
         if self.distribution == "triangular":
@@ -203,8 +206,7 @@ def _parse_factor(
         home = {"lever": "levers", "uncertainty": "uncertainties"}.get(p.role, "constants")
         extra = " (the external force is never optimised)" if name == "attackers" else ""
         article = {"lever": "a lever", "uncertainty": "an uncertainty", "setting": "a setting"}
-        return bad(f"{name} is {article[p.role]}, not {article[role]}{extra}; put it under "
-                   f"{home}")
+        return bad(f"{name} is {article[p.role]}, not {article[role]}{extra}; put it under {home}")
     if raw is None:
         raw = {}
     if isinstance(raw, bool | int | float):  # a scalar is held
@@ -215,8 +217,9 @@ def _parse_factor(
         for i, item in enumerate(raw):
             vals, _, probs = check_params({name: item}, file, lines, prefix=(section,))
             for pr in probs:
-                problems.append(Problem(file, line_of(lines, (*loc, str(i))), f"{where}[{i}]",
-                                        pr.message))
+                problems.append(
+                    Problem(file, line_of(lines, (*loc, str(i))), f"{where}[{i}]", pr.message)
+                )
             if name in vals:
                 values.append(vals[name])
         if not raw:
@@ -233,9 +236,11 @@ def _parse_factor(
     if p.kind == "bool":
         return bad(f"{name} is true or false: give a list [false, true] or one value")
     if spec.distribution not in DISTRIBUTIONS:
-        return bad(f"distribution {spec.distribution!r} is not known"
-                   f"{did_you_mean(spec.distribution, DISTRIBUTIONS)}; allowed: "
-                   f"{', '.join(DISTRIBUTIONS)}")
+        return bad(
+            f"distribution {spec.distribution!r} is not known"
+            f"{did_you_mean(spec.distribution, DISTRIBUTIONS)}; allowed: "
+            f"{', '.join(DISTRIBUTIONS)}"
+        )
     if role == "lever" and spec.distribution != "uniform":
         return bad("levers are choices, not distributions: give a list or {low, high}")
     lo0, hi0 = p.sweep_range()
@@ -244,29 +249,44 @@ def _parse_factor(
     problems = []
     for key, v in (("low", lo), ("high", hi), ("mode", spec.mode), ("mean", spec.mean)):
         if v is not None and not p.in_bounds(v):
-            problems.append(Problem(file, line_of(lines, (*loc, key)), f"{where}.{key}",
-                                    f"{v:g} is out of range; allowed: {p.describe_range()}"))
+            problems.append(
+                Problem(
+                    file,
+                    line_of(lines, (*loc, key)),
+                    f"{where}.{key}",
+                    f"{v:g} is out of range; allowed: {p.describe_range()}",
+                )
+            )
     if not lo < hi:
         problems.append(Problem(file, line, where, f"low ({lo:g}) must be below high ({hi:g})"))
     if spec.distribution == "normal" and (spec.mean is None or spec.sd is None or spec.sd <= 0):
         problems.append(Problem(file, line, where, "normal needs mean and sd > 0"))
-    if spec.distribution == "triangular" and (
-        spec.mode is None or not lo <= spec.mode <= hi
-    ):
+    if spec.distribution == "triangular" and (spec.mode is None or not lo <= spec.mode <= hi):
         problems.append(Problem(file, line, where, "triangular needs low <= mode <= high"))
     if spec.levels is not None:
         if spec.distribution != "uniform":
             problems.append(Problem(file, line, where, "levels only apply to {low, high}"))
         elif spec.levels < 2:
-            problems.append(Problem(file, line_of(lines, (*loc, "levels")), f"{where}.levels",
-                                    f"{spec.levels} is too few; allowed: 2 or more"))
+            problems.append(
+                Problem(
+                    file,
+                    line_of(lines, (*loc, "levels")),
+                    f"{where}.levels",
+                    f"{spec.levels} is too few; allowed: 2 or more",
+                )
+            )
     if problems:
         return None, None, problems
     if spec.levels is not None:
         values = tuple(dict.fromkeys(_value(p, x) for x in np.linspace(lo, hi, spec.levels)))
         return Factor(name, role, values), None, []
-    return (Factor(name, role, None, spec.distribution, float(lo), float(hi), spec.mean,
-                   spec.sd, spec.mode), None, [])
+    return (
+        Factor(
+            name, role, None, spec.distribution, float(lo), float(hi), spec.mean, spec.sd, spec.mode
+        ),
+        None,
+        [],
+    )
 
 
 # ----------------------------------------------------------------------------- experiment
@@ -354,8 +374,10 @@ class Experiment:
         for point in self.points:
             params = self.point_params(point)
             unc = {n: params[n] for n in UNCERTAINTIES}
-            out += [Task(point.point_id, r, derive_seed(self.master_seed, unc, r))
-                    for r in range(self.replicates)]
+            out += [
+                Task(point.point_id, r, derive_seed(self.master_seed, unc, r))
+                for r in range(self.replicates)
+            ]
         return out
 
 
@@ -385,11 +407,29 @@ def load_experiment(path: str | Path) -> Experiment:
     try:
         data, lines = load_yaml(path)
     except yaml.YAMLError:  # sim.configio cannot re-read an empty value (``key:``)
-        raise ConfigError([Problem(file, None, "", "a key has an empty value; write {} for a "
-                                   "parameter's plausible range, or give a value")]) from None
+        raise ConfigError(
+            [
+                Problem(
+                    file,
+                    None,
+                    "",
+                    "a key has an empty value; write {} for a "
+                    "parameter's plausible range, or give a value",
+                )
+            ]
+        ) from None
     if not isinstance(data, dict):
-        raise ConfigError([Problem(file, 1, "", "an experiment file must be a mapping with "
-                                   "name, question, scenario, levers, design, ...")])
+        raise ConfigError(
+            [
+                Problem(
+                    file,
+                    1,
+                    "",
+                    "an experiment file must be a mapping with "
+                    "name, question, scenario, levers, design, ...",
+                )
+            ]
+        )
     try:
         shape = _ExperimentFile.model_validate(data)
     except ValidationError as exc:
@@ -400,8 +440,10 @@ def load_experiment(path: str | Path) -> Experiment:
         problems.append(Problem(file, line_of(lines, loc or field_.split(".")), field_, msg))
 
     if not _NAME_RE.match(shape.name):
-        add("name", f"{shape.name!r} must be letters, digits, '_', '-' or '.' (it names "
-            "the results file)")
+        add(
+            "name",
+            f"{shape.name!r} must be letters, digits, '_', '-' or '.' (it names the results file)",
+        )
     if shape.replicates < 1:
         add("replicates", f"{shape.replicates} is too few; allowed: 1 or more")
     if not 0 <= shape.master_seed < SEED_LIMIT:
@@ -411,8 +453,11 @@ def load_experiment(path: str | Path) -> Experiment:
     outcomes = shape.outcomes if shape.outcomes is not None else list(OUTCOMES)
     for i, name in enumerate(outcomes):
         if name not in OUTCOMES:
-            add(f"outcomes[{i}]", unknown_key_message(name, OUTCOMES).replace("key", "outcome"),
-                ("outcomes", str(i)))
+            add(
+                f"outcomes[{i}]",
+                unknown_key_message(name, OUTCOMES).replace("key", "outcome"),
+                ("outcomes", str(i)),
+            )
     if len(set(outcomes)) != len(outcomes) or not outcomes:
         add("outcomes", "give each outcome once, at least one")
 
@@ -421,10 +466,14 @@ def load_experiment(path: str | Path) -> Experiment:
     candidate = path.parent / scen_ref
     scen_path = candidate if candidate.exists() else resolve_scenario_path(scen_ref)
     if not scen_path.exists():
-        shipped = sorted(p.stem for p in (Path(__file__).parent.parent / "scenarios").glob(
-            "*.yaml"))
-        add("scenario", f"{shape.scenario!r} not found next to the experiment or as a shipped "
-            f"scenario{did_you_mean(scen_ref.stem, shipped)}; shipped: {', '.join(shipped)}")
+        shipped = sorted(
+            p.stem for p in (Path(__file__).parent.parent / "scenarios").glob("*.yaml")
+        )
+        add(
+            "scenario",
+            f"{shape.scenario!r} not found next to the experiment or as a shipped "
+            f"scenario{did_you_mean(scen_ref.stem, shipped)}; shipped: {', '.join(shipped)}",
+        )
         scenario = Scenario(shape.scenario, "", defaults())  # go on to find other mistakes
     else:
         scenario = load_scenario(scen_path)  # raises its own ConfigError
@@ -437,8 +486,10 @@ def load_experiment(path: str | Path) -> Experiment:
             factor, held, probs = _parse_factor(name, raw, role, file, lines)
             problems += probs
             if name in shape.constants:
-                add(f"{'levers' if role == 'lever' else 'uncertainties'}.{name}",
-                    "also set under constants; give it in one place")
+                add(
+                    f"{'levers' if role == 'lever' else 'uncertainties'}.{name}",
+                    "also set under constants; give it in one place",
+                )
             if factor is not None:
                 factors[role].append(factor)
             elif held is not None:
@@ -448,15 +499,27 @@ def load_experiment(path: str | Path) -> Experiment:
     design = shape.design.model_dump(exclude_none=True)
     dtype = shape.design.type
     if dtype not in DESIGN_TYPES:
-        add("design.type", f"{dtype!r} is not a design{did_you_mean(dtype, DESIGN_TYPES)}; "
-            f"allowed: {', '.join(DESIGN_TYPES)}")
+        add(
+            "design.type",
+            f"{dtype!r} is not a design{did_you_mean(dtype, DESIGN_TYPES)}; "
+            f"allowed: {', '.join(DESIGN_TYPES)}",
+        )
     if problems:
         raise ConfigError(problems)
     exp = Experiment(
-        name=shape.name, question=shape.question, description=shape.description, path=file,
-        scenario=scenario.name, base_params=base, constants=constants,
-        levers=factors["lever"], uncertainties=factors["uncertainty"], design=design,
-        replicates=shape.replicates, master_seed=shape.master_seed, outcomes=outcomes,
+        name=shape.name,
+        question=shape.question,
+        description=shape.description,
+        path=file,
+        scenario=scenario.name,
+        base_params=base,
+        constants=constants,
+        levers=factors["lever"],
+        uncertainties=factors["uncertainty"],
+        design=design,
+        replicates=shape.replicates,
+        master_seed=shape.master_seed,
+        outcomes=outcomes,
         series_every_h=shape.series_every_h,
     )
     problems += _build_design(exp, shape.design, file, lines)
@@ -487,8 +550,11 @@ def _build_design(exp: Experiment, d: _DesignFile, file: str, lines: LineMap) ->
 
     if d.type == "full_factorial":
         for f in continuous:
-            add("design.type", f"{f.name} is a range; full_factorial needs a list of values "
-                "or {low, high, levels: N}")
+            add(
+                "design.type",
+                f"{f.name} is a range; full_factorial needs a list of values "
+                "or {low, high, levels: N}",
+            )
     elif d.type == "latin_hypercube":
         if continuous and (d.samples is None or d.samples < 1):
             add("design.samples", "latin_hypercube needs samples: N (1 or more)")
@@ -498,42 +564,59 @@ def _build_design(exp: Experiment, d: _DesignFile, file: str, lines: LineMap) ->
             unit = qmc.LatinHypercube(d=len(continuous), rng=exp.master_seed).random(d.samples)
     elif d.type in ("sobol", "morris"):
         for f in discrete:
-            add("design.type", f"{f.name} has a list of values; {d.type} samples ranges: give "
-                "{low, high} or move it to constants")
+            add(
+                "design.type",
+                f"{f.name} has a list of values; {d.type} samples ranges: give "
+                "{low, high} or move it to constants",
+            )
         if len(continuous) < 2:
             add("design.type", f"{d.type} needs at least two ranges to compare")
         n = d.samples
         if n is None or n < 2:
             add("design.samples", f"{d.type} needs samples: N (2 or more)")
         elif d.type == "sobol" and n & (n - 1):
-            add("design.samples", f"{n} is not a power of 2 (Sobol' sequences need one); "
-                f"try {1 << (n - 1).bit_length()}")
+            add(
+                "design.samples",
+                f"{n} is not a power of 2 (Sobol' sequences need one); "
+                f"try {1 << (n - 1).bit_length()}",
+            )
         if d.type == "morris":
             for f in continuous:
                 if f.distribution != "uniform":
-                    add("design.type", f"{f.name}: morris samples a grid over {{low, high}}; "
-                        "distributions are not supported")
+                    add(
+                        "design.type",
+                        f"{f.name}: morris samples a grid over {{low, high}}; "
+                        "distributions are not supported",
+                    )
             levels = d.levels if d.levels is not None else 4
             if levels < 2 or levels % 2:
                 add("design.levels", f"{levels} is not allowed; use an even number >= 2")
         if not problems:
-            unit_problem = {"num_vars": len(continuous), "names": names_c,
-                            "bounds": [[0.0, 1.0]] * len(continuous)}
+            unit_problem = {
+                "num_vars": len(continuous),
+                "names": names_c,
+                "bounds": [[0.0, 1.0]] * len(continuous),
+            }
             if d.type == "sobol":
                 from SALib.sample import sobol
 
-                unit = sobol.sample(unit_problem, n, calc_second_order=d.second_order,
-                                    seed=exp.master_seed)
+                unit = sobol.sample(
+                    unit_problem, n, calc_second_order=d.second_order, seed=exp.master_seed
+                )
             else:
                 from SALib.sample import morris
 
-                unit = morris.sample(unit_problem, n, num_levels=d.levels or 4,
-                                     seed=exp.master_seed)
+                unit = morris.sample(
+                    unit_problem, n, num_levels=d.levels or 4, seed=exp.master_seed
+                )
             unit = np.clip(unit, 0.0, 1.0)
     elif d.type == "points":
         if factors:
-            add("design.type", "the points design lists its points under design.points; "
-                "leave levers and uncertainties empty")
+            add(
+                "design.type",
+                "the points design lists its points under design.points; "
+                "leave levers and uncertainties empty",
+            )
         if not d.points:
             add("design.points", "the points design needs a list of points")
     if problems:
@@ -543,23 +626,34 @@ def _build_design(exp: Experiment, d: _DesignFile, file: str, lines: LineMap) ->
     if d.type == "points":
         allowed = {n for n, p in PARAMS.items() if p.role in ("lever", "uncertainty")}
         names = list(dict.fromkeys(k for pt in d.points for k in pt))
-        names = ([n for n in names if n in allowed and PARAMS[n].role == "lever"]
-                 + [n for n in names if n in allowed and PARAMS[n].role == "uncertainty"])
+        names = [n for n in names if n in allowed and PARAMS[n].role == "lever"] + [
+            n for n in names if n in allowed and PARAMS[n].role == "uncertainty"
+        ]
         for i, pt in enumerate(d.points):
             for key in pt:
                 if key not in allowed:
                     add(f"design.points.{i}.{key}", unknown_key_message(key, allowed))
-            vals, _, probs = check_params({k: v for k, v in pt.items() if k in allowed}, file,
-                                          lines, prefix=("design", "points", str(i)))
+            vals, _, probs = check_params(
+                {k: v for k, v in pt.items() if k in allowed},
+                file,
+                lines,
+                prefix=("design", "points", str(i)),
+            )
             problems += probs
             rows.append({n: vals.get(n, exp.base_params[n]) for n in names})
     else:
         combos = list(itertools.product(*(f.values for f in discrete)))
-        samples = [dict()] if unit is None else [
-            {f.name: _value(PARAMS[f.name], f.from_unit(unit[i:i + 1, j])[0])
-             for j, f in enumerate(continuous)}
-            for i in range(unit.shape[0])
-        ]
+        samples = (
+            [dict()]
+            if unit is None
+            else [
+                {
+                    f.name: _value(PARAMS[f.name], f.from_unit(unit[i : i + 1, j])[0])
+                    for j, f in enumerate(continuous)
+                }
+                for i in range(unit.shape[0])
+            ]
+        )
         for combo in combos:
             fixed = dict(zip([f.name for f in discrete], combo, strict=True))
             for s in samples:
@@ -572,19 +666,22 @@ def _build_design(exp: Experiment, d: _DesignFile, file: str, lines: LineMap) ->
         except ValueError as exc:
             bad.append((i, str(exc)))
     if bad:
-        problems.append(Problem(file, line_of(lines, ("design",)), "design",
-                                f"{len(bad)} of {len(rows)} points break a joint constraint, "
-                                f"e.g. point {bad[0][0]}: {bad[0][1]}"))
+        problems.append(
+            Problem(
+                file,
+                line_of(lines, ("design",)),
+                "design",
+                f"{len(bad)} of {len(rows)} points break a joint constraint, "
+                f"e.g. point {bad[0][0]}: {bad[0][1]}",
+            )
+        )
     exp.points = [Point(i, row, arm_label(row)) for i, row in enumerate(rows)]
     if d.type in ("sobol", "morris") and unit is not None:
-        exp.samples = np.column_stack([f.from_unit(unit[:, j])
-                                       for j, f in enumerate(continuous)])
-        exp.problem = {"num_vars": len(continuous), "names": names_c,
-                       "bounds": [[f.low, f.high] for f in continuous],
-                       "dists": [f.distribution for f in continuous]}
+        exp.samples = np.column_stack([f.from_unit(unit[:, j]) for j, f in enumerate(continuous)])
+        exp.problem = {
+            "num_vars": len(continuous),
+            "names": names_c,
+            "bounds": [[f.low, f.high] for f in continuous],
+            "dists": [f.distribution for f in continuous],
+        }
     return problems
-
-
-def config_text(exp: Experiment) -> str:
-    """Canonical JSON of the experiment's config (what the store keeps)."""
-    return canonical_json(exp.config())

@@ -41,8 +41,10 @@ def derive_seed(master_seed: int, uncertainty_values: Mapping[str, Any], replica
     """
     if not 0 <= master_seed < SEED_LIMIT:
         raise ValueError(f"master_seed must be in [0, 2**63), got {master_seed}")
-    words = [int(w) for w in np.frombuffer(bytes.fromhex(content_digest(uncertainty_values)),
-                                          dtype="<u4")[:4]]
+    words = [
+        int(w)
+        for w in np.frombuffer(bytes.fromhex(content_digest(uncertainty_values)), dtype="<u4")[:4]
+    ]
     seq = np.random.SeedSequence(entropy=master_seed, spawn_key=(*words, int(replicate)))
     hi, lo = (int(x) for x in seq.generate_state(2, dtype=np.uint32))
     return ((hi << 32) | lo) >> 1
