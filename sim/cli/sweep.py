@@ -268,6 +268,7 @@ def _check_run_options(args: argparse.Namespace) -> None:
 def _run(exp: Any, store: Any, args: argparse.Namespace, command: str) -> int:
     """Run what ``store`` lacks, store each chunk as it finishes, print a summary."""
     from sim.executors import Work, default_workers, execute, make_backend
+    from sim.store import BatchWriter
 
     workers = args.workers or default_workers()
     with store:
@@ -286,8 +287,10 @@ def _run(exp: Any, store: Any, args: argparse.Namespace, command: str) -> int:
             print(f"{store.path}: nothing to run; all {total} runs are stored", file=sys.stderr)
         t0 = time.monotonic()
 
+        writer = BatchWriter(store)
+
         def on_results(results: list[dict[str, Any]]) -> None:
-            store.write_results(results)
+            writer.add(results)
             failed = sum(r["error"] is not None for r in results)
             progress.update(len(results) - failed, failed)
 
@@ -309,6 +312,7 @@ def _run(exp: Any, store: Any, args: argparse.Namespace, command: str) -> int:
                     backend.close()
             status = "finished"
         finally:
+            writer.flush()
             progress.close()
             store.end_session(status)
         elapsed = time.monotonic() - t0
