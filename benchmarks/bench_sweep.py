@@ -152,8 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(HERE))
 
     print(
+        f"cores: {os.cpu_count()}; load average before: "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} (other work on the machine "
+        "skews the scaling figures)"
+    )
+    print(
         f"{'scenario':16} {'executor':8} {'workers':>7} {'runs':>6} {'runs/s':>9} "
-        f"{'run ms':>8} {'store ms':>9} {'store %':>8}"
+        f"{'run ms':>8} {'store ms':>9} {'store %':>8} {'load':>5}"
     )
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmpdir:
         tmp = Path(tmpdir)
@@ -167,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{scenario:16} {executor:8} {workers:>7} {n:>6} {r['rate']:>9.2f} "
                     f"{1e3 * r['run_s']:>8.2f} {1e3 * r['store_s']:>9.3f} "
-                    f"{100 * r['store_s'] / r['run_s']:>7.2f}%",
+                    f"{100 * r['store_s'] / r['run_s']:>7.2f}% {os.getloadavg()[0]:>5.2f}",
                     flush=True,
                 )
             scaling = res[("local", 2)]["rate"] / res[("local", 1)]["rate"]
