@@ -25,9 +25,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return (
-            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-        )
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
 class ConfigError(Exception):
@@ -47,9 +45,7 @@ def did_you_mean(name: str, choices: Iterable[str]) -> str:
 def unknown_key_message(name: str, valid: Iterable[str]) -> str:
     valid = sorted(valid)
     hint = did_you_mean(name, valid)
-    listing = (
-        ", ".join(valid) if len(valid) <= 12 else f"{len(valid)} names; see 'prisonsim params'"
-    )
+    listing = ", ".join(valid) if len(valid) <= 12 else f"{len(valid)} names; see 'prisonsim params'"
     return f"unknown key{hint}; valid keys: {listing}"
 
 

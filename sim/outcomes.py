@@ -34,88 +34,41 @@ def _count(arr: np.ndarray, *states: int) -> float:
 
 
 _OUTCOMES = [
-    Outcome(
-        "left_custody",
-        "persons",
-        "Inmates who crossed the perimeter at any time (alive or not, caught or not).",
-        lambda m: float(m.inmates.left_custody.sum()),
-        "left_custody",
-    ),
-    Outcome(
-        "recaptured_outside",
-        "persons",
-        "Inmates caught after leaving custody.",
-        lambda m: _count(m.inmates.state, Inmate.RECAPTURED),
-        "recaptured_outside",
-    ),
-    Outcome(
-        "at_large",
-        "persons",
-        "Inmates who left custody and are neither caught nor incapacitated at the end.",
-        lambda m: float(
-            (
-                m.inmates.left_custody & np.isin(m.inmates.state, (Inmate.FLEEING, Inmate.ESCAPED))
-            ).sum()
-        ),
-        "at_large_after_weeks",
-    ),
-    Outcome(
-        "surrendered_inside",
-        "persons",
-        "Inmates who rose or fled but surrendered inside the perimeter.",
-        lambda m: _count(m.inmates.state, Inmate.SURRENDERED),
-        "surrendered_inside",
-    ),
-    Outcome(
-        "deaths_guards",
-        "persons",
-        "Guards incapacitated.",
-        lambda m: _count(m.guards.state, Guard.INCAPACITATED),
-    ),
-    Outcome(
-        "deaths_responders",
-        "persons",
-        "Responders incapacitated.",
-        lambda m: _count(m.responders.state, Responder.INCAPACITATED),
-    ),
-    Outcome(
-        "deaths_inmates",
-        "persons",
-        "Inmates incapacitated.",
-        lambda m: _count(m.inmates.state, Inmate.INCAPACITATED),
-    ),
-    Outcome(
-        "deaths_external",
-        "persons",
-        "External-force agents incapacitated.",
-        lambda m: _count(m.external.state, External.INCAPACITATED),
-    ),
-    Outcome(
-        "minors_exposed",
-        "minor-hours",
-        "Sum over time of minors present in a contested zone (one the uprising or the "
-        "external force occupies), in hours.",
-        lambda m: float(m.minors_exposed_h),
-    ),
-    Outcome(
-        "hours_to_control",
-        "h",
-        "Hours until no rioting or fleeing inmate and no external-force agent remains "
-        "inside the perimeter; the horizon if control is never restored (censored).",
-        lambda m: float(m.hours_to_control),
-    ),
-    Outcome(
-        "control_restored",
-        "0/1",
-        "1 if control was restored before the horizon.",
-        lambda m: float(m.control_restored),
-    ),
-    Outcome(
-        "peak_share_held",
-        "share",
-        "Largest share of the facility's interior cells held by the uprising.",
-        lambda m: float(m.peak_share_held),
-    ),
+    Outcome("left_custody", "persons",
+            "Inmates who crossed the perimeter at any time (alive or not, caught or not).",
+            lambda m: float(m.inmates.left_custody.sum()), "left_custody"),
+    Outcome("recaptured_outside", "persons",
+            "Inmates caught after leaving custody.",
+            lambda m: _count(m.inmates.state, Inmate.RECAPTURED), "recaptured_outside"),
+    Outcome("at_large", "persons",
+            "Inmates who left custody and are neither caught nor incapacitated at the end.",
+            lambda m: float((m.inmates.left_custody & np.isin(
+                m.inmates.state, (Inmate.FLEEING, Inmate.ESCAPED))).sum()),
+            "at_large_after_weeks"),
+    Outcome("surrendered_inside", "persons",
+            "Inmates who rose or fled but surrendered inside the perimeter.",
+            lambda m: _count(m.inmates.state, Inmate.SURRENDERED), "surrendered_inside"),
+    Outcome("deaths_guards", "persons", "Guards incapacitated.",
+            lambda m: _count(m.guards.state, Guard.INCAPACITATED)),
+    Outcome("deaths_responders", "persons", "Responders incapacitated.",
+            lambda m: _count(m.responders.state, Responder.INCAPACITATED)),
+    Outcome("deaths_inmates", "persons", "Inmates incapacitated.",
+            lambda m: _count(m.inmates.state, Inmate.INCAPACITATED)),
+    Outcome("deaths_external", "persons", "External-force agents incapacitated.",
+            lambda m: _count(m.external.state, External.INCAPACITATED)),
+    Outcome("minors_exposed", "minor-hours",
+            "Sum over time of minors present in a contested zone (one the uprising or the "
+            "external force occupies), in hours.",
+            lambda m: float(m.minors_exposed_h)),
+    Outcome("hours_to_control", "h",
+            "Hours until no rioting or fleeing inmate and no external-force agent remains "
+            "inside the perimeter; the horizon if control is never restored (censored).",
+            lambda m: float(m.hours_to_control)),
+    Outcome("control_restored", "0/1", "1 if control was restored before the horizon.",
+            lambda m: float(m.control_restored)),
+    Outcome("peak_share_held", "share",
+            "Largest share of the facility's interior cells held by the uprising.",
+            lambda m: float(m.peak_share_held)),
 ]
 
 OUTCOMES: dict[str, Outcome] = {o.name: o for o in _OUTCOMES}

@@ -115,12 +115,8 @@ def check_params(
             continue
         if not p.in_bounds(v):
             problems.append(
-                Problem(
-                    file,
-                    line,
-                    ".".join(loc),
-                    f"{v!r} is out of range; allowed: {p.describe_range()}",
-                )
+                Problem(file, line, ".".join(loc), f"{v!r} is out of range; allowed: "
+                        f"{p.describe_range()}")
             )
             continue
         values[name] = v
@@ -136,16 +132,8 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     file = str(path)
     data, lines = load_yaml(path)
     if not isinstance(data, dict):
-        raise ConfigError(
-            [
-                Problem(
-                    file,
-                    1,
-                    "",
-                    "a scenario file must be a mapping with 'name', 'description' and 'params'",
-                )
-            ]
-        )
+        raise ConfigError([Problem(file, 1, "", "a scenario file must be a mapping with "
+                                   "'name', 'description' and 'params'")])
     try:
         shape = _ScenarioFile.model_validate(data)
     except ValidationError as exc:
@@ -161,9 +149,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     try:
         check_joint(resolved)
     except ValueError as exc:
-        raise ConfigError(
-            [Problem(file, line_of(lines, ("params",)), "params", str(exc))]
-        ) from None
+        raise ConfigError([Problem(file, line_of(lines, ("params",)), "params", str(exc))]) from None
     return Scenario(shape.name, shape.description, resolved, values, sources, file)
 
 
