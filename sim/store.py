@@ -12,7 +12,8 @@ Tables:
 * ``provenance`` (key, JSON value): format marker, schema version, experiment name and
   path, resolved config and its hash, master seed, design problem (Sobol/Morris);
 * ``sessions``: one row per ``sweep``/``resume`` (command line, git commit and dirty flag,
-  package versions, executor, workers, start and end times, status);
+  package versions, executor, workers, start and end times, status, coordinator pid and
+  host: a second coordinator on a live store is refused);
 * ``points``: design points (point_id, arm, JSON values of the varied factors, sampler row);
 * ``runs``: point_id, replicate, seed, one REAL column per recorded outcome, steps,
   elapsed_s, finished_at;
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -275,12 +277,23 @@ class Store:
     def begin_session(self, command: str, command_line: str, executor: str, workers: int) -> None:
         """Record the start of a sweep or resume (provenance of who ran what, when)."""
         commit, dirty = git_state()
+        host = socket.gethostname()
         with self.con:
-            self.con.execute("BEGIN IMMEDIATE")
+            self.con.execute("BEGIN IMMEDIATE")  # check and claim in one transaction
+            for sid, pid, other in self.con.execute(
+                "SELECT id, pid, host FROM sessions WHERE status='running'"
+            ).fetchall():
+                if other == host and pid is not None and _coordinator_alive(pid):
+                    raise StoreError(
+                        f"{self.path} is being written by another prisonsim (pid {pid}, "
+                        f"session {sid}); wait for it to finish or stop it first"
+                    )
+                if other == host:  # its coordinator is gone (killed): say so
+                    self.con.execute("UPDATE sessions SET status='killed' WHERE id=?", (sid,))
             cur = self.con.execute(
                 "INSERT INTO sessions (command, command_line, started_at, git_commit, "
-                "git_dirty, package_versions, executor, workers, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running')",
+                "git_dirty, package_versions, executor, workers, status, pid, host) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
                 (
                     command,
                     command_line,
@@ -290,6 +303,8 @@ class Store:
                     json.dumps(package_versions()),
                     executor,
                     workers,
+                    os.getpid(),
+                    host,
                 ),
             )
         self.session_id = cur.lastrowid
@@ -330,6 +345,25 @@ class BatchWriter:
         self.last = time.monotonic()
 
 
+def _coordinator_alive(pid: int) -> bool:
+    """Whether ``pid`` on this host is still a running prisonsim coordinator."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():  # Linux: guard against a reused pid
+        try:
+            return b"sim" in cmdline.read_bytes()
+        except OSError:
+            return True
+    return True
+
+
 def _prov(con: sqlite3.Connection, key: str) -> str:
     row = con.execute("SELECT value FROM provenance WHERE key=?", (key,)).fetchone()
     if row is None:
@@ -344,7 +378,8 @@ def _create_schema(con: sqlite3.Connection, exp: Any) -> None:
         CREATE TABLE sessions (
             id INTEGER PRIMARY KEY AUTOINCREMENT, command TEXT, command_line TEXT,
             started_at TEXT, finished_at TEXT, git_commit TEXT, git_dirty INTEGER,
-            package_versions TEXT, executor TEXT, workers INTEGER, status TEXT);
+            package_versions TEXT, executor TEXT, workers INTEGER, status TEXT,
+            pid INTEGER, host TEXT);
         CREATE TABLE points (
             point_id INTEGER PRIMARY KEY, arm TEXT NOT NULL, point_values TEXT NOT NULL,
             sample TEXT);

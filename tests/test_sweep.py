@@ -153,6 +153,26 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(make_experiment, tmp_p
         assert got[name] == expected[name], f"{name} differ from an uninterrupted run {kills}"
     sessions = table(db, "SELECT command, status FROM sessions")
     assert ("resume", "finished") in sessions, sessions
+    assert any(status == "killed" for _, status in sessions), f"kills not noted: {sessions}"
+
+
+def test_a_second_coordinator_on_a_live_store_is_refused(make_experiment, tmp_path, capsys):
+    db = tmp_path / "live.db"
+    exp = make_experiment(replicates=4)
+    proc = _start(["sweep", str(exp), "--out", str(db), "--workers", "1"], tmp_path, sleep=0.5)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+            db.exists() and table(db, "SELECT id FROM sessions WHERE status='running'")
+        ):
+            time.sleep(0.2)
+        assert proc.poll() is None, "the first sweep ended before the test could overlap it"
+        assert main(["resume", str(db), "--workers", "1"]) == 2
+        err = capsys.readouterr().err
+        assert f"being written by another prisonsim (pid {proc.pid}" in err, err
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
 
 
 def test_resume_refuses_a_changed_experiment_and_sweep_an_existing_store(

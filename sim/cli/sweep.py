@@ -268,7 +268,7 @@ def _check_run_options(args: argparse.Namespace) -> None:
 def _run(exp: Any, store: Any, args: argparse.Namespace, command: str) -> int:
     """Run what ``store`` lacks, store each chunk as it finishes, print a summary."""
     from sim.executors import Work, default_workers, execute, make_backend
-    from sim.store import BatchWriter
+    from sim.store import BatchWriter, StoreError
 
     workers = args.workers or default_workers()
     with store:
@@ -281,7 +281,10 @@ def _run(exp: Any, store: Any, args: argparse.Namespace, command: str) -> int:
         ]
         total = exp.expected_runs
         command_line = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
-        store.begin_session(command, command_line, args.executor, workers)
+        try:
+            store.begin_session(command, command_line, args.executor, workers)
+        except StoreError as exc:
+            raise _store_error(exc) from None
         progress = Progress(exp.name, total, done=total - len(todo))
         if not todo:
             print(f"{store.path}: nothing to run; all {total} runs are stored", file=sys.stderr)
