@@ -11,8 +11,10 @@ identical) on 1 and 2 local worker processes and on a local Dask cluster of 2 wo
 through the real coordinator loop (``sim.executors.execute``) with every result written
 to a real store, and prints the median runs/s of ``--repeats`` batches. Worker start-up is
 excluded (a warm-up batch runs first). Also printed: the 2-worker scaling ratio, Dask
-relative to local processes, and the store's time per result as a share of the mean run
-time. Targets: scaling >= 1.8x, Dask within 10% of local, storing < 1% of run time.
+relative to local processes, the store's time per result as a share of the mean run
+time, and "cpu %": the CPU time the workers got as a share of wall time x workers (well
+under 100% means other work on the machine took the cores and skews the ratios).
+Targets: scaling >= 1.8x, Dask within 10% of local, storing < 1% of run time.
 
 ``--synthetic SECONDS`` replaces the model with a busy loop of fixed cost (via
 ``PRISONSIM_RUN_FUNCTION``), to measure the runner alone whatever state the engine is in.
@@ -32,12 +34,13 @@ HERE = Path(__file__).resolve().parent
 
 
 def fixed_cost_run(params, seed, *, series_every_h=None):
-    """A stand-in for ``run_replicate`` that burns ``PRISONSIM_BENCH_COST`` s of CPU."""
+    """A stand-in for ``run_replicate`` that burns ``PRISONSIM_BENCH_COST`` s of CPU time
+    (CPU, not wall time, so that contention for the cores shows in the figures)."""
     from sim.model import run_replicate
 
-    end = time.perf_counter() + float(os.environ.get("PRISONSIM_BENCH_COST", "0.05"))
+    end = time.process_time() + float(os.environ.get("PRISONSIM_BENCH_COST", "0.05"))
     x = 0
-    while time.perf_counter() < end:
+    while time.process_time() < end:
         x += 1
     return run_replicate(params, seed, series_every_h=series_every_h)
 
@@ -57,7 +60,8 @@ master_seed: 1
 def measure(
     scenario: str, executor: str, workers: int, n: int, repeats: int, tmp: Path
 ) -> dict[str, float]:
-    """Median runs/s and store seconds per result over ``repeats`` batches of ``n`` runs."""
+    """Medians over ``repeats`` batches of ``n`` runs: runs/s, run and store seconds per
+    result, and the workers' CPU share (below 1 when other work takes the cores)."""
     from sim.executors import Work, execute, make_backend
     from sim.experiment import load_experiment
     from sim.store import BatchWriter, Store
@@ -67,28 +71,21 @@ def measure(
     exp = load_experiment(path)
     work_of = [Work(t.point_id, t.replicate, t.seed, exp.points[0].values) for t in exp.tasks()]
     backend = make_backend(executor, workers)
-    rates, store_s, run_s = [], [], []
-    try:
-        execute(
-            backend,
-            [work_of[0]] * (2 * workers),
-            exp.base_params,
-            exp.outcomes,
-            None,
-            lambda results: None,
-        )  # warm-up: start and import in every worker
+    stats: dict[str, list[float]] = {"rate": [], "store_s": [], "run_s": [], "busy": []}
+    try:  # warm-up: start and import in every worker
+        warm = [work_of[0]] * (2 * workers)
+        execute(backend, warm, exp.base_params, exp.outcomes, None, lambda results: None)
         for rep in range(repeats):
-            db = tmp / f"{scenario}_{executor}_{workers}_{rep}.db"
-            with Store.create(db, exp) as store:
+            with Store.create(tmp / f"{scenario}_{executor}_{workers}_{rep}.db", exp) as store:
                 writer = BatchWriter(store)
-                spent = [0.0]
-                elapsed = []
+                spent, elapsed, cpu = [0.0], [], []
 
-                def on_results(results, writer=writer, spent=spent, elapsed=elapsed):
+                def on_results(results, writer=writer, spent=spent, elapsed=elapsed, cpu=cpu):
                     t0 = time.perf_counter()
                     writer.add(results)
                     spent[0] += time.perf_counter() - t0
                     elapsed.extend(r["elapsed_s"] for r in results)
+                    cpu.extend(r["cpu_s"] for r in results)
 
                 t0 = time.perf_counter()
                 execute(backend, work_of, exp.base_params, exp.outcomes, None, on_results)
@@ -96,16 +93,13 @@ def measure(
                 writer.flush()
                 spent[0] += time.perf_counter() - t1
                 wall = time.perf_counter() - t0
-            rates.append(n / wall)
-            store_s.append(spent[0] / n)
-            run_s.append(statistics.mean(elapsed))
+            stats["rate"].append(n / wall)
+            stats["store_s"].append(spent[0] / n)
+            stats["run_s"].append(statistics.mean(elapsed))
+            stats["busy"].append(sum(cpu) / (wall * workers))
     finally:
         backend.close()
-    return {
-        "rate": statistics.median(rates),
-        "store_s": statistics.median(store_s),
-        "run_s": statistics.median(run_s),
-    }
+    return {k: statistics.median(v) for k, v in stats.items()}
 
 
 def single_run_seconds(scenario: str) -> float:
@@ -158,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{'scenario':16} {'executor':8} {'workers':>7} {'runs':>6} {'runs/s':>9} "
-        f"{'run ms':>8} {'store ms':>9} {'store %':>8} {'load':>5}"
+        f"{'run ms':>8} {'store ms':>9} {'store %':>8} {'cpu %':>6} {'load':>5}"
     )
     with tempfile.TemporaryDirectory(prefix="bench_sweep_") as tmpdir:
         tmp = Path(tmpdir)
@@ -172,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{scenario:16} {executor:8} {workers:>7} {n:>6} {r['rate']:>9.2f} "
                     f"{1e3 * r['run_s']:>8.2f} {1e3 * r['store_s']:>9.3f} "
-                    f"{100 * r['store_s'] / r['run_s']:>7.2f}% {os.getloadavg()[0]:>5.2f}",
+                    f"{100 * r['store_s'] / r['run_s']:>7.2f}% {100 * r['busy']:>5.0f}% "
+                    f"{os.getloadavg()[0]:>5.2f}",
                     flush=True,
                 )
             scaling = res[("local", 2)]["rate"] / res[("local", 1)]["rate"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import importlib
+import logging
 import math
 import multiprocessing as mp
 import os
@@ -71,7 +72,7 @@ def run_chunk(chunk: Chunk) -> list[dict[str, Any]]:
             "seed": seed,
             "error": None,
         }
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             res = run(chunk.base_params | overrides, int(seed), series_every_h=chunk.series_every_h)
             missing = [o for o in chunk.outcomes if o not in res.outcomes]
@@ -90,6 +91,7 @@ def run_chunk(chunk: Chunk) -> list[dict[str, Any]]:
             rec["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
             rec["traceback"] = traceback.format_exc()
         rec["elapsed_s"] = time.perf_counter() - t0
+        rec["cpu_s"] = time.process_time() - c0
         out.append(rec)
     return out
 
@@ -171,7 +173,11 @@ class DaskBackend:
             )
         else:
             self._cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
             )
             self.client = Client(self._cluster)
             self.workers = workers
