@@ -65,7 +65,13 @@ from sim.configio import (
 )
 from sim.outcomes import OUTCOMES
 from sim.params import PARAMS, UNCERTAINTIES, Param, check_joint, defaults
-from sim.scenario import Scenario, check_params, load_scenario, resolve_scenario_path
+from sim.scenario import (
+    SCENARIO_DIR,
+    Scenario,
+    check_params,
+    load_scenario,
+    resolve_scenario_path,
+)
 from sim.seeds import SEED_LIMIT, content_digest, derive_seed
 
 DESIGN_TYPES = ("full_factorial", "latin_hypercube", "sobol", "morris", "points")
@@ -292,7 +298,7 @@ def _parse_factor(
 # ----------------------------------------------------------------------------- experiment
 @dataclass(frozen=True)
 class Point:
-    """One design point: the values of the varied factors, its arm label and seed key."""
+    """One design point: the values of the varied factors and its arm label."""
 
     point_id: int
     values: dict[str, Any]
@@ -466,9 +472,7 @@ def load_experiment(path: str | Path) -> Experiment:
     candidate = path.parent / scen_ref
     scen_path = candidate if candidate.exists() else resolve_scenario_path(scen_ref)
     if not scen_path.exists():
-        shipped = sorted(
-            p.stem for p in (Path(__file__).parent.parent / "scenarios").glob("*.yaml")
-        )
+        shipped = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
         add(
             "scenario",
             f"{shape.scenario!r} not found next to the experiment or as a shipped "

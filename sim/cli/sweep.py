@@ -249,6 +249,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
                 f"{exp.config_hash()[:12]} now, {summary.config_hash[:12]} stored); refusing "
                 "to mix results: restore the file or start a new sweep"
             )
+        _note_code_change(store)
         if args.retry_failed:
             n = store.forget_failures()
             print(f"retrying {n} failed runs", file=sys.stderr)
@@ -256,6 +257,20 @@ def cmd_resume(args: argparse.Namespace) -> int:
         store.close()
         raise
     return _run(exp, store, args, "resume")
+
+
+def _note_code_change(store: Any) -> None:
+    """Warn (not refuse) when the code differs from the commit that started the store."""
+    from sim.store import git_state
+
+    row = store.con.execute("SELECT git_commit FROM sessions ORDER BY id LIMIT 1").fetchone()
+    commit, dirty = git_state()
+    if row and row[0] and commit and row[0] != commit:
+        print(
+            f"note: the code is at {commit[:10]}{'+dirty' if dirty else ''}; this store was "
+            f"started at {row[0][:10]} (each session's commit is kept in the store)",
+            file=sys.stderr,
+        )
 
 
 def _check_run_options(args: argparse.Namespace) -> None:
