@@ -512,8 +512,8 @@ def load_experiment(path: str | Path) -> Experiment:
         raise ConfigError(problems)
     exp = Experiment(
         name=shape.name,
-        question=shape.question,
-        description=shape.description,
+        question=shape.question.strip(),
+        description=shape.description.strip(),
         path=file,
         scenario=scenario.name,
         base_params=base,

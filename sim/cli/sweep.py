@@ -341,7 +341,7 @@ def _run(exp: Any, store: Any, args: argparse.Namespace, command: str) -> int:
     rate = len(todo) / elapsed if elapsed > 0 else 0.0
     print(
         f"{exp.name}: {summary.runs} of {summary.expected_runs} runs stored in {store.path}"
-        f" ({len(todo)} run now in {elapsed:.1f} s, {rate:.1f} runs/s), "
+        f" (this session: {len(todo)} runs in {elapsed:.1f} s, {rate:.1f} runs/s), "
         f"{len(failures)} failed"
     )
     if failures:
