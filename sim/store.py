@@ -227,15 +227,10 @@ class Store:
         self.close()
 
     # -- reading
-    def provenance(self, key: str) -> Any:
-        return json.loads(_prov(self.con, key))
-
-    def done_keys(self, *, include_failures: bool = True) -> set[tuple[int, int]]:
-        """(point_id, replicate) of every stored run (and failure, unless told not to)."""
+    def done_keys(self) -> set[tuple[int, int]]:
+        """(point_id, replicate) of every stored run and failure: what a resume skips."""
         keys = set(self.con.execute("SELECT point_id, replicate FROM runs"))
-        if include_failures:
-            keys |= set(self.con.execute("SELECT point_id, replicate FROM failures"))
-        return keys
+        return keys | set(self.con.execute("SELECT point_id, replicate FROM failures"))
 
     def summary(self) -> StoreSummary:
         return _summary(self.con, self.path)
