@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmpdir)
         for scenario in args.scenarios:
             one = single_run_seconds(scenario)
-            n = int(min(args.max_runs, max(8, args.batch_seconds / max(one, 1e-4))))
+            n = int(min(args.max_runs, max(16, args.batch_seconds / max(one, 1e-4))))
             res = {}
             for executor, workers in (("local", 1), ("local", 2), ("dask", 2)):
                 r = measure(scenario, executor, workers, n, args.repeats, tmp)
