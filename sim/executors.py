@@ -177,7 +177,7 @@ class DaskBackend:
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                silence_logs=logging.CRITICAL,  # lost workers are reported by us
             )
             self.client = Client(self._cluster)
             self.workers = workers
@@ -200,7 +200,7 @@ class DaskBackend:
         try:
             return fut.result()
         except KilledWorker as exc:
-            raise WorkerLost(str(exc)) from None
+            raise WorkerLost(str(exc).split(". ")[0]) from None
 
     def recover(self) -> None:
         """Dask replaces lost workers itself (nanny); nothing to do."""

@@ -67,11 +67,21 @@ def test_same_store_with_one_two_workers_and_dask(make_experiment, tmp_path):
             assert rows == stores["1"][name], f"{name} differ between 1 worker and {label}"
 
 
-def test_failing_runs_are_recorded_and_the_rest_go_on(make_experiment, tmp_path):
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_failing_runs_are_recorded_and_the_rest_go_on(executor, make_experiment, tmp_path):
     exp = make_experiment(lead=f"[0, {RAISE_AT_H:g}, {DIE_AT_H:g}]", samples=2, replicates=2)
     db = tmp_path / "f.db"
     done = prisonsim(
-        "sweep", str(exp), "--out", str(db), "--workers", "2", cwd=tmp_path, env=FAULTS
+        "sweep",
+        str(exp),
+        "--out",
+        str(db),
+        "--workers",
+        "2",
+        "--executor",
+        executor,
+        cwd=tmp_path,
+        env=FAULTS,
     )
     assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
     assert "4 of 12 runs stored" in done.stdout and "8 failed" in done.stdout, done.stdout
