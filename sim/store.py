@@ -1,0 +1,578 @@
+"""The results store: one SQLite file per experiment.
+
+Only the coordinating process writes, one transaction per small batch of finished results
+(:class:`BatchWriter`: what arrived in the last second), in WAL mode with
+``synchronous=FULL``: a sweep killed at any
+moment leaves every committed run intact and nothing half-written, and ``resume``
+continues from what is stored. Runs are keyed by (point_id, replicate), so a result can be
+stored once only.
+
+Tables:
+
+* ``provenance`` (key, JSON value): format marker, schema version, experiment name and
+  path, resolved config and its hash, master seed, design problem (Sobol/Morris);
+* ``sessions``: one row per ``sweep``/``resume`` (command line, git commit and dirty flag,
+  package versions, executor, workers, start and end times, status, coordinator pid and
+  host: a second coordinator on a live store is refused);
+* ``points``: design points (point_id, arm, JSON values of the varied factors, sampler row);
+* ``runs``: point_id, replicate, seed, one REAL column per recorded outcome, steps,
+  elapsed_s, finished_at;
+* ``series``: one row per run with its time series as JSON columns (t_h, values);
+* ``failures``: point_id, replicate, seed, error (one line), traceback.
+
+:func:`load_results` turns a store into a :class:`sim.results.Results`; it is the only
+thing the analysis and report layers call. Files are opened read-only until they are known
+to be prisonsim stores: a damaged or foreign file is never changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.results import Results
+
+FORMAT = "prisonsim-results"
+SCHEMA_VERSION = 1
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class StoreError(Exception):
+    """A store file that is missing, damaged, foreign or does not fit the request."""
+
+
+def now_iso() -> str:
+    """Current UTC time in ISO 8601."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages a result depends on."""
+    from importlib import metadata
+
+    from sim import __version__
+
+    out = {"python": sys.version.split()[0], "prisonsim": __version__}
+    for pkg in ("mesa", "numpy", "scipy", "pandas", "SALib", "dask", "distributed"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "absent"
+    return out
+
+
+def git_state() -> tuple[str | None, bool | None]:
+    """(commit, dirty) of the checkout holding ``sim``, or (None, None) outside git."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *args],
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return None, None
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return commit, (bool(status) if status is not None else None)
+
+
+# ----------------------------------------------------------------------------- checking
+def check_store_file(path: str | Path) -> None:
+    """Raise :class:`StoreError` unless ``path`` is a prisonsim store; never writes to it."""
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"{path}: no such results file")
+    if path.is_dir():
+        raise StoreError(f"{path}: is a directory, not a results file")
+    with path.open("rb") as fh:
+        head = fh.read(len(_SQLITE_MAGIC))
+    if head != _SQLITE_MAGIC:
+        raise StoreError(
+            f"{path}: not a prisonsim results file (not an SQLite database); left unchanged"
+        )
+    try:
+        with closing(connect_readonly(path)) as con:
+            tables = {
+                r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            if "provenance" not in tables:
+                raise StoreError(
+                    f"{path}: an SQLite file but not a prisonsim results file "
+                    "(no provenance table); left unchanged"
+                )
+            row = con.execute("SELECT value FROM provenance WHERE key='format'").fetchone()
+            fmt = json.loads(row[0]) if row else None
+            if fmt != FORMAT:
+                raise StoreError(
+                    f"{path}: an SQLite file but not a prisonsim results file "
+                    f"(format {fmt!r}); left unchanged"
+                )
+            row = con.execute("SELECT value FROM provenance WHERE key='schema_version'")
+            version = json.loads(row.fetchone()[0])
+            if version != SCHEMA_VERSION:
+                raise StoreError(
+                    f"{path}: results schema version {version}, this prisonsim "
+                    f"reads {SCHEMA_VERSION}"
+                )
+            ok = con.execute("PRAGMA quick_check").fetchone()[0]
+            if ok != "ok":
+                raise StoreError(f"{path}: results file is damaged ({ok}); left unchanged")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(
+            f"{path}: results file is damaged or unreadable ({exc}); left unchanged"
+        ) from None
+
+
+def connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection (for files already checked with :func:`check_store_file`)."""
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+
+
+# ----------------------------------------------------------------------------- the store
+@dataclass
+class StoreSummary:
+    """Counts and identity of a store, for ``status`` and messages."""
+
+    name: str
+    path: str
+    expected_runs: int
+    runs: int
+    failures: int
+    config_hash: str
+    experiment_path: str | None
+
+    @property
+    def remaining(self) -> int:
+        return self.expected_runs - self.runs - self.failures
+
+
+class Store:
+    """Read-write access to a results file, for the coordinating process only."""
+
+    def __init__(self, path: Path, con: sqlite3.Connection, outcomes: list[str]):
+        self.path = path
+        self.con = con
+        self.outcomes = outcomes
+        self.session_id: int | None = None
+        cols = ", ".join(_q(o) for o in outcomes)
+        marks = ", ".join("?" for _ in outcomes)
+        self._insert_run = (
+            f"INSERT OR IGNORE INTO runs (point_id, replicate, seed, {cols}, steps, elapsed_s,"
+            f" finished_at) VALUES (?, ?, ?, {marks}, ?, ?, ?)"
+        )
+
+    # -- creating and opening
+    @classmethod
+    def create(cls, path: str | Path, experiment: Any, *, journal: str = "wal") -> Store:
+        """Write a new store for ``experiment`` (a :class:`sim.experiment.Experiment`).
+
+        The file is built under a temporary name and renamed into place, so a store either
+        exists complete with its design or not at all.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        with closing(sqlite3.connect(tmp)) as con:
+            _create_schema(con, experiment)
+            con.commit()
+        os.replace(tmp, path)
+        return cls.open(path, journal=journal)
+
+    @classmethod
+    def open(cls, path: str | Path, *, journal: str = "wal") -> Store:
+        """Open an existing store for writing (after checking it, read-only)."""
+        path = Path(path)
+        check_store_file(path)
+        con = sqlite3.connect(path, timeout=30, isolation_level=None)
+        mode = con.execute(f"PRAGMA journal_mode={'WAL' if journal == 'wal' else 'DELETE'}")
+        mode.fetchone()
+        con.execute("PRAGMA synchronous=FULL")
+        outcomes = json.loads(_prov(con, "config"))["outcomes"]
+        return cls(path, con, outcomes)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading
+    def done_keys(self) -> set[tuple[int, int]]:
+        """(point_id, replicate) of every stored run and failure: what a resume skips."""
+        keys = set(self.con.execute("SELECT point_id, replicate FROM runs"))
+        return keys | set(self.con.execute("SELECT point_id, replicate FROM failures"))
+
+    def summary(self) -> StoreSummary:
+        return _summary(self.con, self.path)
+
+    # -- writing (each call is one transaction)
+    def write_results(self, results: Iterable[Mapping[str, Any]]) -> None:
+        """Store finished runs and failures in one transaction."""
+        stamp = now_iso()
+        runs, series, failures, cleared = [], [], [], []
+        for r in results:
+            key = (r["point_id"], r["replicate"])
+            if r.get("error") is None:
+                outs = [r["outcomes"].get(o) for o in self.outcomes]
+                runs.append((*key, r["seed"], *outs, r.get("steps"), r.get("elapsed_s"), stamp))
+                cleared.append(key)
+                if r.get("series") is not None:
+                    s = r["series"]
+                    series.append((*key, json.dumps(s["t_h"]), json.dumps(s["values"])))
+            else:
+                failures.append((*key, r["seed"], r["error"], r.get("traceback", ""), stamp))
+        with self.con:
+            self.con.execute("BEGIN IMMEDIATE")
+            if cleared:
+                self.con.executemany(
+                    "DELETE FROM failures WHERE point_id=? AND replicate=?", cleared
+                )
+            self.con.executemany(self._insert_run, runs)
+            self.con.executemany("INSERT OR IGNORE INTO series VALUES (?, ?, ?, ?)", series)
+            self.con.executemany(
+                "INSERT OR REPLACE INTO failures VALUES (?, ?, ?, ?, ?, ?)", failures
+            )
+
+    def forget_failures(self) -> int:
+        """Delete stored failures so that they are run again; returns how many."""
+        with self.con:
+            self.con.execute("BEGIN IMMEDIATE")
+            return self.con.execute("DELETE FROM failures").rowcount
+
+    def begin_session(self, command: str, command_line: str, executor: str, workers: int) -> None:
+        """Record the start of a sweep or resume (provenance of who ran what, when)."""
+        commit, dirty = git_state()
+        host = socket.gethostname()
+        with self.con:
+            self.con.execute("BEGIN IMMEDIATE")  # check and claim in one transaction
+            for sid, pid, other in self.con.execute(
+                "SELECT id, pid, host FROM sessions WHERE status='running'"
+            ).fetchall():
+                if other == host and pid is not None and _coordinator_alive(pid):
+                    raise StoreError(
+                        f"{self.path} is being written by another prisonsim (pid {pid}, "
+                        f"session {sid}); wait for it to finish or stop it first"
+                    )
+                if other == host:  # its coordinator is gone (killed): say so
+                    self.con.execute("UPDATE sessions SET status='killed' WHERE id=?", (sid,))
+            cur = self.con.execute(
+                "INSERT INTO sessions (command, command_line, started_at, git_commit, "
+                "git_dirty, package_versions, executor, workers, status, pid, host) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)",
+                (
+                    command,
+                    command_line,
+                    now_iso(),
+                    commit,
+                    dirty,
+                    json.dumps(package_versions()),
+                    executor,
+                    workers,
+                    os.getpid(),
+                    host,
+                ),
+            )
+        self.session_id = cur.lastrowid
+
+    def end_session(self, status: str) -> None:
+        if self.session_id is None:
+            return
+        with self.con:
+            self.con.execute("BEGIN IMMEDIATE")
+            self.con.execute(
+                "UPDATE sessions SET finished_at=?, status=? WHERE id=?",
+                (now_iso(), status, self.session_id),
+            )
+
+
+class BatchWriter:
+    """Collects results and stores them in one transaction at most every ``every_s``.
+
+    Each commit costs an fsync (``synchronous=FULL``); batching keeps that a small share of
+    the run time even for runs of a few milliseconds. A crash loses at most the results of
+    the last ``every_s`` (they are run again on resume), never a committed one.
+    """
+
+    def __init__(self, store: Store, every_s: float = 1.0, max_results: int = 1000):
+        self.store, self.every_s, self.max_results = store, every_s, max_results
+        self.pending: list[Mapping[str, Any]] = []
+        self.last = time.monotonic()
+
+    def add(self, results: Iterable[Mapping[str, Any]]) -> None:
+        self.pending.extend(results)
+        if time.monotonic() - self.last >= self.every_s or len(self.pending) >= self.max_results:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.store.write_results(self.pending)
+            self.pending = []
+        self.last = time.monotonic()
+
+
+def _coordinator_alive(pid: int) -> bool:
+    """Whether ``pid`` on this host is still a running prisonsim coordinator."""
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.exists():  # Linux: guard against a reused pid
+        try:
+            return b"sim" in cmdline.read_bytes()
+        except OSError:
+            return True
+    return True
+
+
+def _prov(con: sqlite3.Connection, key: str) -> str:
+    row = con.execute("SELECT value FROM provenance WHERE key=?", (key,)).fetchone()
+    if row is None:
+        raise StoreError(f"results file lacks provenance {key!r}")
+    return row[0]
+
+
+def _create_schema(con: sqlite3.Connection, exp: Any) -> None:
+    outcome_cols = "".join(f", {_q(o)} REAL" for o in exp.outcomes)
+    con.executescript(f"""
+        CREATE TABLE provenance (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, command TEXT, command_line TEXT,
+            started_at TEXT, finished_at TEXT, git_commit TEXT, git_dirty INTEGER,
+            package_versions TEXT, executor TEXT, workers INTEGER, status TEXT,
+            pid INTEGER, host TEXT);
+        CREATE TABLE points (
+            point_id INTEGER PRIMARY KEY, arm TEXT NOT NULL, point_values TEXT NOT NULL,
+            sample TEXT);
+        CREATE TABLE runs (
+            point_id INTEGER NOT NULL REFERENCES points, replicate INTEGER NOT NULL,
+            seed INTEGER NOT NULL{outcome_cols}, steps INTEGER, elapsed_s REAL,
+            finished_at TEXT, PRIMARY KEY (point_id, replicate));
+        CREATE TABLE series (
+            point_id INTEGER NOT NULL, replicate INTEGER NOT NULL, t_h TEXT NOT NULL,
+            series_values TEXT NOT NULL, PRIMARY KEY (point_id, replicate));
+        CREATE TABLE failures (
+            point_id INTEGER NOT NULL, replicate INTEGER NOT NULL, seed INTEGER NOT NULL,
+            error TEXT, traceback TEXT, finished_at TEXT, PRIMARY KEY (point_id, replicate));
+    """)
+    prov = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "experiment_name": exp.name,
+        "experiment_path": str(Path(exp.path).resolve()) if exp.path else None,
+        "config": exp.config(),
+        "config_hash": exp.config_hash(),
+        "master_seed": exp.master_seed,
+        "expected_runs": exp.expected_runs,
+        "levers": exp.lever_names,
+        "uncertainties": exp.uncertainty_names,
+        "problem": exp.problem,
+        "created_at": now_iso(),
+    }
+    con.executemany(
+        "INSERT INTO provenance VALUES (?, ?)", [(k, json.dumps(v)) for k, v in prov.items()]
+    )
+    samples = exp.samples
+    con.executemany(
+        "INSERT INTO points VALUES (?, ?, ?, ?)",
+        [
+            (
+                p.point_id,
+                p.arm,
+                json.dumps(p.values),
+                json.dumps(samples[p.point_id].tolist()) if samples is not None else None,
+            )
+            for p in exp.points
+        ],
+    )
+
+
+def _summary(con: sqlite3.Connection, path: Path) -> StoreSummary:
+    def prov(key: str) -> Any:
+        return json.loads(_prov(con, key))
+
+    return StoreSummary(
+        name=prov("experiment_name"),
+        path=str(path),
+        expected_runs=int(prov("expected_runs")),
+        runs=con.execute("SELECT COUNT(*) FROM runs").fetchone()[0],
+        failures=con.execute("SELECT COUNT(*) FROM failures").fetchone()[0],
+        config_hash=prov("config_hash"),
+        experiment_path=prov("experiment_path"),
+    )
+
+
+def read_summary(path: str | Path) -> StoreSummary:
+    """Counts of a store, read-only."""
+    path = Path(path)
+    check_store_file(path)
+    with closing(connect_readonly(path)) as con:
+        return _summary(con, path)
+
+
+# ----------------------------------------------------------------------------- loading
+def load_results(path: str | Path) -> Results:
+    """Read a store (read-only) into a :class:`~sim.results.Results`.
+
+    ``runs`` is ordered by (point_id, replicate); ``series`` is long
+    (point_id, arm, replicate, t_h, variable, value); for Sobol and Morris designs
+    ``design_samples`` holds the sampler's matrix in design order (one row per point, the
+    values of the continuous factors before integer rounding) and ``problem`` the SALib
+    problem dict, so ``SALib.analyze`` can run on the stored outcomes.
+    """
+    path = Path(path)
+    check_store_file(path)
+    with closing(connect_readonly(path)) as con:
+        prov = {k: json.loads(v) for k, v in con.execute("SELECT key, value FROM provenance")}
+        config = prov["config"]
+        levers, uncs, outcomes = prov["levers"], prov["uncertainties"], config["outcomes"]
+        points = pd.read_sql_query(
+            "SELECT point_id, arm, point_values, sample FROM points ORDER BY point_id", con
+        )
+        runs = pd.read_sql_query(
+            "SELECT point_id, replicate, seed, "
+            + ", ".join(_q(o) for o in outcomes)
+            + " FROM runs ORDER BY point_id, replicate",
+            con,
+        )
+        series_raw = con.execute(
+            "SELECT point_id, replicate, t_h, series_values FROM series "
+            "ORDER BY point_id, replicate"
+        ).fetchall()
+        failures = pd.read_sql_query(
+            "SELECT point_id, replicate, seed, error, traceback FROM failures "
+            "ORDER BY point_id, replicate",
+            con,
+        )
+        sessions = pd.read_sql_query("SELECT * FROM sessions ORDER BY id", con)
+
+    values = pd.DataFrame(
+        [json.loads(v) for v in points["point_values"]],
+        index=points["point_id"],
+        columns=[*levers, *uncs],
+    )
+    arms = points.set_index("point_id")["arm"]
+    runs.insert(1, "arm", runs["point_id"].map(arms).astype(str))
+    for col in [*levers, *uncs]:
+        runs.insert(
+            runs.columns.get_loc("seed") + 1 + [*levers, *uncs].index(col),
+            col,
+            runs["point_id"].map(values[col]).to_numpy(),
+        )
+    for o in outcomes:
+        runs[o] = runs[o].astype(float)
+    failures.insert(1, "arm", failures["point_id"].map(arms).astype(str))
+
+    frames = []
+    for pid, rep, t_json, v_json in series_raw:
+        t = json.loads(t_json)
+        for var, vals in json.loads(v_json).items():
+            frames.append(
+                pd.DataFrame(
+                    {"point_id": pid, "replicate": rep, "t_h": t, "variable": var, "value": vals}
+                )
+            )
+    cols = ["point_id", "arm", "replicate", "t_h", "variable", "value"]
+    if frames:
+        series = pd.concat(frames, ignore_index=True)
+        series.insert(1, "arm", series["point_id"].map(arms).astype(str))
+        series["value"] = series["value"].astype(float)
+    else:
+        series = pd.DataFrame({c: pd.Series(dtype=float) for c in cols})
+
+    design_samples = None
+    problem = prov.get("problem")
+    if problem is not None:
+        design_samples = pd.DataFrame(
+            [json.loads(s) for s in points["sample"]], columns=problem["names"]
+        )
+    sess = sessions.to_dict("records")
+    last = sess[-1] if sess else {}
+    provenance = {
+        "config_hash": prov["config_hash"],
+        "master_seed": prov["master_seed"],
+        "experiment_name": prov["experiment_name"],
+        "experiment_path": prov["experiment_path"],
+        "created_at": prov["created_at"],
+        "package_versions": json.loads(last["package_versions"]) if last else {},
+        "git_commit": last.get("git_commit"),
+        "git_dirty": None if last.get("git_dirty") is None else bool(last["git_dirty"]),
+        "command_line": last.get("command_line"),
+        "started_at": sess[0]["started_at"] if sess else None,
+        "finished_at": last.get("finished_at"),
+        "sessions": sess,
+    }
+    return Results(
+        experiment=config,
+        runs=runs,
+        series=series,
+        failures=failures,
+        provenance=provenance,
+        expected_runs=int(prov["expected_runs"]),
+        levers=list(levers),
+        uncertainties=list(uncs),
+        outcomes=list(outcomes),
+        design_samples=design_samples,
+        problem=problem,
+    )
+
+
+def export(path: str | Path, fmt: str, out: str | Path | None = None) -> list[Path]:
+    """Write runs (and series, failures when present) as Parquet or CSV; return paths.
+
+    ``out`` names the runs file; series and failures go beside it as
+    ``<stem>.series.<ext>`` and ``<stem>.failures.<ext>``.
+    """
+    res = load_results(path)
+    ext = {"parquet": "parquet", "csv": "csv"}[fmt]
+    runs_path = Path(out) if out else Path(path).with_suffix(f".{ext}")
+    runs_path.parent.mkdir(parents=True, exist_ok=True)
+    stem = runs_path.with_suffix("")
+    written = []
+    for table, target in (
+        (res.runs, runs_path),
+        (res.series, stem.with_name(f"{stem.name}.series.{ext}")),
+        (res.failures, stem.with_name(f"{stem.name}.failures.{ext}")),
+    ):
+        if table is not res.runs and table.empty:
+            continue
+        if fmt == "parquet":
+            table.to_parquet(target, index=False)
+        else:
+            table.to_csv(target, index=False)
+        written.append(target)
+    return written

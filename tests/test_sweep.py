@@ -1,0 +1,267 @@
+"""Sweeps end to end through ``python -m sim``: identical stores whatever the executor and
+worker count, failures recorded without stopping the sweep, SIGKILL then resume losing and
+duplicating nothing, and clear refusals for changed configs and bad arguments."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import pytest
+from conftest import DIE_AT_H, RAISE_AT_H, cli_env, prisonsim
+
+from sim.cli import main
+from sim.cli.sweep import Progress
+
+FAULTS = cli_env(PRISONSIM_RUN_FUNCTION="conftest:fault_run")
+
+
+def table(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as con:
+        rows = sorted(con.execute(sql).fetchall())
+    con.close()
+    return rows
+
+
+def contents(db: Path) -> dict[str, list[tuple]]:
+    """Everything a sweep stores except timings, sorted (completion order must not matter)."""
+    with sqlite3.connect(db) as con:
+        outcome_cols = [
+            r[1]
+            for r in con.execute("PRAGMA table_info(runs)")
+            if r[1] not in ("elapsed_s", "finished_at")
+        ]
+    con.close()
+    return {
+        "runs": table(db, f"SELECT {', '.join(outcome_cols)} FROM runs"),
+        "series": table(db, "SELECT * FROM series"),
+        "failures": table(db, "SELECT point_id, replicate, seed, error FROM failures"),
+        "points": table(db, "SELECT * FROM points"),
+    }
+
+
+def test_same_store_with_one_two_workers_and_dask(make_experiment, tmp_path):
+    exp = make_experiment(lead="[0, 24, 48]", samples=3, replicates=2)
+    stores = {}
+    for label, args in (
+        ("1", ["--workers", "1"]),
+        ("2", ["--workers", "2"]),
+        ("dask", ["--workers", "2", "--executor", "dask"]),
+    ):
+        db = tmp_path / f"w{label}.db"
+        done = prisonsim("sweep", str(exp), "--out", str(db), "--no-report", *args, cwd=tmp_path)
+        assert done.returncode == 0, (label, done.stdout, done.stderr)
+        assert "18 of 18 runs stored" in done.stdout, done.stdout
+        stores[label] = contents(db)
+    assert len(stores["1"]["runs"]) == 18 and len(stores["1"]["series"]) == 18, stores["1"]
+    for label in ("2", "dask"):
+        for name, rows in stores[label].items():
+            assert rows == stores["1"][name], f"{name} differ between 1 worker and {label}"
+
+
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_failing_runs_are_recorded_and_the_rest_go_on(executor, make_experiment, tmp_path):
+    exp = make_experiment(lead=f"[0, {RAISE_AT_H:g}, {DIE_AT_H:g}]", samples=2, replicates=2)
+    db = tmp_path / "f.db"
+    done = prisonsim(
+        "sweep",
+        str(exp),
+        "--out",
+        str(db),
+        "--workers",
+        "2",
+        "--executor",
+        executor,
+        cwd=tmp_path,
+        env=FAULTS,
+    )
+    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
+    assert "4 of 12 runs stored" in done.stdout and "8 failed" in done.stdout, done.stdout
+    assert "injected failure" in done.stdout and "WorkerLost" in done.stdout, done.stdout
+    fails = table(
+        db, "SELECT p.arm, f.error, f.traceback FROM failures f JOIN points p USING (point_id)"
+    )
+    raised = [f for f in fails if f[0] == f"warning_lead_time_h={RAISE_AT_H:g}"]
+    died = [f for f in fails if f[0] == f"warning_lead_time_h={DIE_AT_H:g}"]
+    assert len(raised) == 4 and all("RuntimeError: injected" in f[1] for f in raised), raised
+    assert all("Traceback" in f[2] and "fault_run" in f[2] for f in raised), raised[0][2]
+    assert len(died) == 4 and all(f[1].startswith("WorkerLost") for f in died), died
+    ok = table(db, "SELECT p.arm FROM runs r JOIN points p USING (point_id)")
+    assert ok == [("warning_lead_time_h=0",)] * 4, ok
+    status = prisonsim("status", str(db), cwd=tmp_path)
+    assert status.returncode == 0 and status.stdout.count("failed: point") == 8, status.stdout
+    again = prisonsim("resume", str(db), "--workers", "1", cwd=tmp_path, env=FAULTS)
+    assert again.returncode == 1 and "nothing to run" in again.stderr, again.stderr
+    assert len(table(db, "SELECT * FROM runs")) == 4, "resume changed the stored runs"
+
+
+def _start(args: list[str], cwd: Path, sleep: float = 0.0) -> subprocess.Popen:
+    """Start ``python -m sim ARGS`` in its own process group, each run costing ``sleep``."""
+    env = cli_env(PRISONSIM_RUN_FUNCTION="conftest:fault_run", PRISONSIM_TEST_SLEEP=str(sleep))
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def stored_runs(db: Path) -> int:
+    """Runs committed to ``db``, read through a read-only connection (while a sweep runs)."""
+    with sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True) as con:
+        n = con.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    con.close()
+    return n
+
+
+def _group_gone(pgid: int, within_s: float) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.slow  # ~30 s: a reference sweep, three killed ones and a final resume
+def test_sigkill_then_resume_loses_and_duplicates_nothing(make_experiment, tmp_path):
+    exp = make_experiment(lead="[0, 24, 48]", samples=6, replicates=4)  # 72 runs
+    ref = tmp_path / "ref.db"
+    done = _start(["sweep", str(exp), "--out", str(ref), "--workers", "2", "--no-report"], tmp_path)
+    assert done.wait(240) == 0, "uninterrupted sweep failed"
+    expected = contents(ref)
+    assert len(expected["runs"]) == 72, len(expected["runs"])
+
+    db = tmp_path / "killed.db"
+    rng = random.Random(20220120)
+    kills = []  # (what the kill waited for, runs stored after it)
+    # The first kill comes at a random moment early on (often before the store exists);
+    # later ones once a random share of the runs is stored, plus a random delay, so they
+    # land mid-sweep however fast the machine is.
+    for share in [None, *(rng.uniform(0.2, 0.8) for _ in range(3))]:
+        args = ["resume", str(db)] if db.exists() else ["sweep", str(exp), "--out", str(db)]
+        proc = _start(
+            [*args, "--workers", "2", "--chunk-size", "3", "--no-report"], tmp_path, sleep=0.1
+        )
+        if share is None:
+            wait_for = f"{rng.uniform(0.5, 3.0):.2f} s"
+            time.sleep(float(wait_for.split()[0]))
+        else:
+            before = stored_runs(db) if db.exists() else 0
+            target = before + share * (72 - before)
+            wait_for = f"{target:.0f} stored"
+            deadline = time.monotonic() + 120
+            while proc.poll() is None and time.monotonic() < deadline:
+                if db.exists() and stored_runs(db) >= target:
+                    break
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.0, 0.4))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+        kills.append((wait_for, stored_runs(db) if db.exists() else None))
+        assert _group_gone(proc.pid, 10), f"workers outlived their killed coordinator {kills}"
+    assert any(0 < n < 72 for _, n in kills if n is not None), f"no kill mid-sweep {kills}"
+    with sqlite3.connect(db) as con:
+        check = con.execute("PRAGMA integrity_check").fetchone()[0]
+    con.close()
+    assert check == "ok", f"integrity_check: {check} after kills {kills}"
+    final = _start(["resume", str(db), "--workers", "2", "--no-report"], tmp_path)
+    assert final.wait(240) == 0, f"final resume failed after kills {kills}"
+    got = contents(db)
+    for name in expected:
+        assert got[name] == expected[name], f"{name} differ from an uninterrupted run {kills}"
+    sessions = table(db, "SELECT command, status FROM sessions")
+    assert ("resume", "finished") in sessions, sessions
+    assert any(status == "killed" for _, status in sessions), f"kills not noted: {sessions}"
+
+
+def test_a_second_coordinator_on_a_live_store_is_refused(make_experiment, tmp_path, capsys):
+    db = tmp_path / "live.db"
+    exp = make_experiment(replicates=4)
+    proc = _start(["sweep", str(exp), "--out", str(db), "--workers", "1"], tmp_path, sleep=0.5)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+            db.exists() and table(db, "SELECT id FROM sessions WHERE status='running'")
+        ):
+            time.sleep(0.2)
+        assert proc.poll() is None, "the first sweep ended before the test could overlap it"
+        assert main(["resume", str(db), "--workers", "1"]) == 2
+        err = capsys.readouterr().err
+        assert f"being written by another prisonsim (pid {proc.pid}" in err, err
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+
+
+def test_resume_refuses_a_changed_experiment_and_sweep_an_existing_store(
+    make_experiment, tmp_path, capsys
+):
+    exp = make_experiment(replicates=1)
+    db = tmp_path / "c.db"
+    assert main(["sweep", str(exp), "--out", str(db), "--workers", "1", "--no-report"]) == 0
+    before = db.read_bytes()
+    assert main(["sweep", str(exp), "--out", str(db)]) == 2
+    assert "already exists (6 of 6 runs stored)" in capsys.readouterr().err
+    exp.write_text(exp.read_text().replace("replicates: 1", "replicates: 2"))
+    assert main(["resume", str(db)]) == 2
+    err = capsys.readouterr().err
+    assert "has changed since" in err and "refusing" in err, err
+    assert db.read_bytes() == before, "a refused resume changed the store"
+
+
+def test_report_hook_runs_after_a_successful_sweep(make_experiment, tmp_path, capsys, monkeypatch):
+    calls = []
+
+    def write_report(db, out_dir):
+        calls.append((Path(db), Path(out_dir)))
+        return Path(out_dir) / "index.html"
+
+    monkeypatch.setitem(sys.modules, "sim.report", types.SimpleNamespace(write_report=write_report))
+    db = tmp_path / "r.db"
+    assert (
+        main(["sweep", str(make_experiment(replicates=1)), "--out", str(db), "--workers", "1"]) == 0
+    )
+    assert calls == [(db, tmp_path / "r_report")], calls
+    assert "report: " in capsys.readouterr().out
+    assert main(["resume", str(db), "--no-report"]) == 0 and len(calls) == 1, calls
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--workers", "0"], "'0' is not allowed; give a whole number >= 1"),
+        (["--executor", "dsk"], "executor 'dsk' is not known (did you mean 'dask'?)"),
+        (["--scheduler", "tcp://localhost:1"], "--scheduler needs --executor dask"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_2(args, message, make_experiment, capsys):
+    exp = make_experiment()
+    try:
+        code = main(["sweep", str(exp), *args])
+    except SystemExit as exc:  # argparse's own errors exit directly
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err, (code, err)
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+
+
+def test_progress_prints_plain_lines_when_not_a_terminal():
+    out = io.StringIO()
+    prog = Progress("demo", total=10, every_s=0.0, stream=out)
+    prog.update(4, 1)
+    prog.close()
+    line = out.getvalue().strip()
+    assert line.startswith("demo: 5/10 runs (50%), 1 failed,") and "ETA" in line, line
