@@ -56,24 +56,25 @@ def unknown_key_message(name: str, valid: Iterable[str]) -> str:
 LineMap = dict[tuple[str, ...], int]
 
 
-def _walk(node: yaml.Node, path: tuple[str, ...], lines: LineMap) -> Any:
+def _collect_lines(node: yaml.Node, path: tuple[str, ...], lines: LineMap) -> None:
+    """Record the 1-based line of every key path below ``node``."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            key = str(yaml.safe_load(yaml.serialize(key_node)))
+            key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
             lines[(*path, key)] = key_node.start_mark.line + 1
-            out[key] = _walk(value_node, (*path, key), lines)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_walk(v, (*path, str(i)), lines) for i, v in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node))
+            _collect_lines(value_node, (*path, key), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, value_node in enumerate(node.value):
+            _collect_lines(value_node, (*path, str(i)), lines)
 
 
 def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
     """Parse ``path`` and return (data, line map from key path to 1-based line).
 
-    Raises :class:`ConfigError` if the file is missing or is not valid YAML.
+    Values come from ``yaml.safe_load`` (an empty value is None); the line map from the
+    composed node tree. Raises :class:`ConfigError` if the file is missing or is not
+    valid YAML.
     """
     path = Path(path)
     try:
@@ -83,6 +84,7 @@ def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(str(path), None, "", f"cannot read: {exc}")]) from None
     try:
+        data = yaml.safe_load(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -92,7 +94,8 @@ def load_yaml(path: str | Path) -> tuple[Any, LineMap]:
     lines: LineMap = {}
     if node is None:
         return {}, lines
-    return _walk(node, (), lines), lines
+    _collect_lines(node, (), lines)
+    return data, lines
 
 
 def line_of(lines: LineMap, path: Iterable[str]) -> int | None:

@@ -120,3 +120,10 @@ def test_unreadable_files(tmp_path):
         load_scenario(_write(tmp_path, "name: x\nparams: [1, 2\n"))
     with pytest.raises(ConfigError, match="must be a mapping"):
         load_scenario(_write(tmp_path, "- 1\n- 2\n"))
+
+
+def test_empty_value_is_a_clear_mistake(tmp_path):
+    with pytest.raises(
+        ConfigError, match=":3: params.attackers: expected a whole number, got None"
+    ):
+        load_scenario(_write(tmp_path, "name: x\nparams:\n  attackers:\n"))
