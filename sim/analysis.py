@@ -384,6 +384,13 @@ def reported_range(outcome: str) -> dict[str, Any] | None:
 QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
 
 
+def compares_with_reported(results: Results) -> bool:
+    """Whether the experiment's base scenario is at the scale of the reported event
+    (``compare_with_reported: true`` in the scenario file), so that its outcomes may be
+    set against the reported ranges."""
+    return bool(results.experiment.get("compare_with_reported", False))
+
+
 def distributions(
     results: Results, outcomes: Sequence[str] | None = None, by: Sequence[str] = ("arm",)
 ) -> pd.DataFrame:
@@ -391,7 +398,8 @@ def distributions(
 
     Columns: ``*by, outcome, n, mean, q0, q5, q25, q50, q75, q95, q100, reported_low,
     reported_high, share_in_reported`` (share of runs with low <= y <= high; NaN when the
-    outcome has no reported range).
+    outcome has no reported range or the scenario is not comparable with the reported
+    event, see :func:`compares_with_reported`).
     """
     outcomes = list(outcomes if outcomes is not None else results.outcomes)
     keys = list(by)
@@ -400,8 +408,10 @@ def distributions(
     q = grouped.quantile(list(QUANTILES)).unstack()
     q.columns = [f"q{round(c * 100)}" for c in q.columns]
     table = grouped.agg(n="size", mean="mean").join(q).reset_index()
-    lows = {o: (r or {}).get("low", np.nan) for o in outcomes for r in [reported_range(o)]}
-    highs = {o: (r or {}).get("high", np.nan) for o in outcomes for r in [reported_range(o)]}
+    compare = compares_with_reported(results)
+    ranges = {o: (reported_range(o) if compare else None) or {} for o in outcomes}
+    lows = {o: r.get("low", np.nan) for o, r in ranges.items()}
+    highs = {o: r.get("high", np.nan) for o, r in ranges.items()}
     table["reported_low"] = table["outcome"].map(lows).astype(float)
     table["reported_high"] = table["outcome"].map(highs).astype(float)
     lo = long["outcome"].map(lows).astype(float)

@@ -335,6 +335,7 @@ class Experiment:
     points: list[Point] = field(default_factory=list)
     samples: np.ndarray | None = None
     problem: dict[str, Any] | None = None
+    compare_with_reported: bool = False
 
     @property
     def lever_names(self) -> list[str]:
@@ -363,6 +364,7 @@ class Experiment:
             "master_seed": self.master_seed,
             "outcomes": self.outcomes,
             "series_every_h": self.series_every_h,
+            "compare_with_reported": self.compare_with_reported,
         }
 
     def config_hash(self) -> str:
@@ -516,6 +518,7 @@ def load_experiment(path: str | Path) -> Experiment:
         description=shape.description.strip(),
         path=file,
         scenario=scenario.name,
+        compare_with_reported=scenario.compare_with_reported,
         base_params=base,
         constants=constants,
         levers=factors["lever"],

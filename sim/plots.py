@@ -336,9 +336,14 @@ def heatmaps(table: pd.DataFrame, x: str, y: str, outcomes: Sequence[str]) -> Fi
 # ----------------------------------------------------------------------------- distributions
 @styled
 def distributions(
-    runs: pd.DataFrame, outcomes: Sequence[str], arms: Sequence[str], max_arms: int = 12
+    runs: pd.DataFrame,
+    outcomes: Sequence[str],
+    arms: Sequence[str],
+    max_arms: int = 12,
+    show_reported: bool = True,
 ) -> tuple[Figure, list[str]]:
-    """Run-level distribution of each outcome, with the reported low-high range shaded.
+    """Run-level distribution of each outcome, with the reported low-high range shaded
+    (unless ``show_reported`` is false: the scenario is not at the reported event's scale).
 
     Up to ``max_arms`` arms: one box per arm (box = 25-75%, whiskers = 5-95%, dot = mean);
     more: a histogram of all runs. Returns the figure and the caption lines citing the
@@ -352,7 +357,7 @@ def distributions(
     )
     captions = []
     for k, (ax, outcome) in enumerate(zip(axes, outcomes, strict=True)):
-        rng = reported_range(outcome)
+        rng = reported_range(outcome) if show_reported else None
         if rng is not None:
             ax.axvspan(
                 rng["low"],

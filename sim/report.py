@@ -471,21 +471,42 @@ def _draw(results: Results, rep: _Report, info: dict[str, Any], n_boot: int, see
             rep.notes.append(f"No {kind} indices: {exc}.")
 
     dist = analysis.distributions(results, outcomes)
-    rep.table(
-        "distributions",
-        "Outcome distributions per arm",
-        dist,
-        "Share of runs inside the reported low-high range, with the median run. The CSV "
-        "has run-level quantiles of every outcome.",
-        _reported_wide(dist, outcomes, arms) if len(arms) <= MAX_WIDE_ROWS else None,
-    )
-    rep.figure(
-        "distributions",
-        "Outcome distributions vs reported ranges",
-        lambda: plots.distributions(runs, outcomes, arms),
-        "Reported ranges are spreads across public claims, not measurements; "
-        "a simulated outcome outside them is a calibration question.",
-    )
+    compare = analysis.compares_with_reported(results)
+    if compare:
+        rep.table(
+            "distributions",
+            "Outcome distributions per arm",
+            dist,
+            "Share of runs inside the reported low-high range, with the median run. The CSV "
+            "has run-level quantiles of every outcome.",
+            _reported_wide(dist, outcomes, arms) if len(arms) <= MAX_WIDE_ROWS else None,
+        )
+        rep.figure(
+            "distributions",
+            "Outcome distributions vs reported ranges",
+            lambda: plots.distributions(runs, outcomes, arms),
+            "Reported ranges are spreads across public claims, not measurements; "
+            "a simulated outcome outside them is a calibration question.",
+        )
+    else:
+        scenario = results.experiment.get("scenario", "the base scenario")
+        rep.notes.append(
+            f"Reported ranges are not drawn: the base scenario ({scenario}) is not at the "
+            "scale of the reported event. Outcomes are compared between arms only."
+        )
+        rep.table(
+            "distributions",
+            "Outcome distributions per arm",
+            dist,
+            "Run-level quantiles of every outcome per arm (in the CSV).",
+            None,
+        )
+        rep.figure(
+            "distributions",
+            "Outcome distributions",
+            lambda: plots.distributions(runs, outcomes, arms, show_reported=False),
+            "Box = 25-75% of runs, whiskers = 5-95%, dot = mean.",
+        )
 
     if results.series is not None and not results.series.empty:
         present = list(dict.fromkeys(results.series["variable"]))

@@ -7,6 +7,7 @@ A scenario file looks like::
     params:
       attackers: {value: 200, source: [SDF-GC, SWIKI]}   # value with its source keys
       guards_per_100_inmates: 3.0                        # or a bare value
+    compare_with_reported: true   # at the reported event's scale: reports shade its ranges
 
 Unknown keys, wrong types and out-of-range values are all collected and raised together
 as one :class:`~sim.configio.ConfigError`, one line per mistake naming file, line, field
@@ -41,6 +42,7 @@ class _ScenarioFile(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str
     description: str = ""
+    compare_with_reported: bool = False
     params: dict[str, Any] = {}
 
 
@@ -61,6 +63,7 @@ class Scenario:
     overrides: dict[str, float | int | bool] = field(default_factory=dict)
     sources: dict[str, list[str]] = field(default_factory=dict)
     path: str | None = None
+    compare_with_reported: bool = False
 
 
 def _pydantic_problems(exc: ValidationError, file: str, lines: LineMap, prefix=()) -> list[Problem]:
@@ -69,7 +72,11 @@ def _pydantic_problems(exc: ValidationError, file: str, lines: LineMap, prefix=(
         loc = tuple(str(x) for x in (*prefix, *err["loc"]))
         fieldname = ".".join(loc)
         if err["type"] == "extra_forbidden":
-            valid = ["name", "description", "params"] if not prefix else ["value", "source", "note"]
+            valid = (
+                ["name", "description", "compare_with_reported", "params"]
+                if not prefix
+                else ["value", "source", "note"]
+            )
             msg = unknown_key_message(loc[-1], valid)
         elif err["type"] == "missing":
             msg = "required field is missing"
@@ -150,9 +157,11 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     try:
         shape = _ScenarioFile.model_validate(data)
         name, description, raw_params = shape.name, shape.description, shape.params
+        compare = shape.compare_with_reported
     except ValidationError as exc:
         problems += _pydantic_problems(exc, file, lines)
         name, description = str(data.get("name", "")), str(data.get("description", ""))
+        compare = False
         raw_params = data.get("params") if isinstance(data.get("params"), dict) else {}
     values, sources, param_problems = check_params(raw_params, file, lines)
     problems += param_problems
@@ -169,7 +178,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         raise ConfigError(
             [Problem(file, line_of(lines, ("params",)), "params", str(exc))]
         ) from None
-    return Scenario(name, description, resolved, values, sources, file)
+    return Scenario(name, description, resolved, values, sources, file, compare)
 
 
 def resolve_scenario_path(path: str | Path) -> Path:

@@ -128,6 +128,7 @@ def make_results(
         "question": "Does a longer warning lead time reduce escapes?",
         "design": {"type": design},
         "scenario": "ghwayran_2022",
+        "compare_with_reported": True,
         "replicates": replicates,
         "master_seed": seed,
         "levers": {k: list(v) for k, v in levers.items()},

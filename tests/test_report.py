@@ -138,3 +138,17 @@ def test_cli_bad_arguments_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2, exc.value.code
+
+
+def test_scenario_not_at_the_reported_scale_is_not_set_against_reported_ranges(tmp_path):
+    """A teaching-scale store must not be drawn against the event's reported ranges."""
+    from sim import analysis
+
+    results = make_results()
+    results.experiment["compare_with_reported"] = False
+    results.experiment["scenario"] = "teaching_small"
+    dist = analysis.distributions(results)
+    assert dist["share_in_reported"].isna().all(), dist["share_in_reported"].unique()
+    html = _html(build_report(results, tmp_path / "rep"))
+    assert "Reported ranges are not drawn: the base scenario (teaching_small)" in html
+    assert "reported range 140" not in html
