@@ -124,6 +124,6 @@ def test_unreadable_files(tmp_path):
 
 def test_empty_value_is_a_clear_mistake(tmp_path):
     with pytest.raises(
-        ConfigError, match=":3: params.attackers: expected a whole number, got None"
+        ConfigError, match=r":3: params\.attackers: expected a whole number, got None"
     ):
         load_scenario(_write(tmp_path, "name: x\nparams:\n  attackers:\n"))
