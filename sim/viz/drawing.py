@@ -171,20 +171,32 @@ def facility_figure(model: FacilityModel, title: str = "", *, legend: bool = Tru
     draw_facility(ax, model)
     ax.set_title(title or time_text(model), fontsize=11)
     fig.text(0.5, bottom - 0.01, CAPTION, ha="center", va="top", fontsize=8, color="#444")
-    if not legend:
-        return fig
+    if legend:
+        _add_legends(fig, legend_h / total_h)
+    return fig
+
+
+def _add_legends(fig: Figure, top: float) -> None:
+    """The three legends side by side, their tops at figure height ``top`` (0-1)."""
     for (text, handles), x in zip(legend_handles(), (0.0, 0.36, 0.68), strict=True):
         fig.legend(
             handles=handles,
             title=text.replace(": ", ":\n"),
             loc="upper left",
-            bbox_to_anchor=(x, legend_h / total_h),
+            bbox_to_anchor=(x, top),
             frameon=False,
             fontsize=7.5,
             title_fontsize=8,
             alignment="left",
             handlelength=1.2,
         )
+
+
+@styled
+def legend_figure() -> Figure:
+    """The map's legends alone (for views that show several maps)."""
+    fig = Figure(figsize=(6.7, 1.95))
+    _add_legends(fig, 1.0)
     return fig
 
 
