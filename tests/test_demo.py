@@ -34,6 +34,7 @@ from sim.viz.inputs import (
     slider_specs,
 )
 
+COMPARE_PATH = "compare-policies"  # sim.viz.app.COMPARE_PATH (importing the app needs solara)
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -250,7 +251,7 @@ def test_demo_page_renders_and_steps_in_headless_chromium(demo_server, tmp_path)
             expect = sync_api.expect
             facility = page.locator(".prisonsim-facility").first
             expect(facility).to_be_visible()
-            expect(page.get_by_text("Lever: Warning lead time (h)")).to_be_visible()
+            expect(page.get_by_text("Warning lead time (h)", exact=True)).to_be_visible()
             expect(page.get_by_text(" → ".join(PHASES), exact=False)).to_be_visible()
             expect(page.get_by_text("Step: 0")).to_be_visible()
             before = facility.get_attribute("src")
@@ -262,7 +263,7 @@ def test_demo_page_renders_and_steps_in_headless_chromium(demo_server, tmp_path)
                 expect(page.get_by_text(f"Step: {i}")).to_be_visible()
             page.screenshot(path=str(tmp_path / "demo_live.png"), full_page=True)
 
-            page.get_by_role("tab", name="Compare two policies").click()
+            page.get_by_role("tab", name=COMPARE_PATH).click()
             arm_b = page.locator(".prisonsim-compare-B").first
             expect(arm_b).to_be_visible()
             expect(page.get_by_text("Policies A and B are identical")).to_be_visible()

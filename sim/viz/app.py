@@ -20,14 +20,14 @@ from collections.abc import Callable
 from typing import Any
 
 import solara
-import solara.lab
 from matplotlib.figure import Figure
 from mesa.visualization import SolaraViz
 from mesa.visualization.solara_viz import UserInputs
 from mesa.visualization.utils import update_counter
 
 from sim.model import PHASES
-from sim.plots import fmt, label, png_bytes, value_text
+from sim.params import PARAMS
+from sim.plots import fmt, label, png_bytes, short, value_text
 from sim.viz.compare import PolicyComparison, lever_values
 from sim.viz.drawing import facility_figure, held_chart, inmate_chart, legend_figure
 from sim.viz.inputs import (
@@ -67,10 +67,35 @@ def FigureImage(make: Callable[[], Figure], dependencies: list[Any], classes: li
     solara.Image(data, width="100%", classes=classes)
 
 
+SIDEBAR_CSS = """
+.v-input__slider .v-input__slot { flex-wrap: wrap; }
+.v-input__slider .v-input__slot > .v-label { width: 100%; max-width: 100%; margin: 0; }
+"""
+"""Slider labels on their own line, so long labels do not squeeze the slider."""
+
+
+def html(tag: str, text: str, style: str = "") -> None:
+    """Static HTML (solara.Markdown would fetch KaTeX from a CDN: not offline)."""
+    solara.HTML(tag=tag, unsafe_innerHTML=text, style=style)
+
+
+def values_html(model: DemoModel) -> str:
+    """This run's lever and uncertainty values with units, one line per role."""
+    lines = []
+    for role, title in (("lever", "Levers"), ("uncertainty", "Uncertainties")):
+        items = [
+            f"{short(n)} <b>{value_text(n, model.p[n])}</b>"
+            for n, p in PARAMS.items()
+            if p.role == role
+        ]
+        lines.append(f"<b>{title}</b> (this run): " + "; ".join(items))
+    return "<br>".join(lines)
+
+
 @solara.component
 def Notes(model: DemoModel):
     """The phase labels and any adjustment made to the requested values."""
-    solara.Markdown(f"**{phases_text(model.p['step_minutes'])}**")
+    html("p", f"<b>{phases_text(model.p['step_minutes'])}</b>", "margin: 4px 0")
     for note in model.notes:
         solara.Warning(note)
 
@@ -93,6 +118,7 @@ def LivePanels(model: DemoModel):
             with solara.Column():
                 FigureImage(lambda: inmate_chart(series), deps, ["prisonsim-chart-states"])
                 FigureImage(lambda: held_chart(series), deps, ["prisonsim-chart-held"])
+        html("p", values_html(model), "font-size: 90%; color: #333")
 
 
 @solara.component
@@ -100,6 +126,7 @@ def LivePage():
     """SolaraViz (controls and sliders in the sidebar) plus the live panels."""
     if live_model.value is None:
         live_model.value = new_live_model()
+    solara.Style(SIDEBAR_CSS)
     SolaraViz(
         live_model,
         components=[],
@@ -137,11 +164,18 @@ def differences(chosen: dict[str, dict[str, Any]]) -> str:
     return "Policy B differs from A in: " + "; ".join(changed) + "."
 
 
-def table_markdown(rows: list[tuple[str, float, float]]) -> str:
-    """A Markdown table: name with unit, A, B, B − A."""
-    lines = ["| | Policy A | Policy B | B − A |", "|---|---:|---:|---:|"]
-    lines += [f"| {label(n)} | {fmt(a)} | {fmt(b)} | {fmt(b - a)} |" for n, a, b in rows]
-    return "\n".join(lines)
+def table_html(rows: list[tuple[str, float, float]]) -> str:
+    """An HTML table: name with unit, A, B, B − A."""
+    cell = 'style="text-align:right; padding: 1px 14px"'
+    head = (
+        f"<tr><th></th><th {cell}>Policy A</th><th {cell}>Policy B</th><th {cell}>B − A</th></tr>"
+    )
+    body = "".join(
+        f"<tr><td>{label(n)}</td><td {cell}>{fmt(a)}</td><td {cell}>{fmt(b)}</td>"
+        f"<td {cell}>{fmt(b - a)}</td></tr>"
+        for n, a, b in rows
+    )
+    return f'<table style="border-collapse: collapse; font-size: 92%">{head}{body}</table>'
 
 
 @solara.component
@@ -188,11 +222,12 @@ def ComparePage():
         return run
 
     with solara.Column(classes=["prisonsim-compare"]):
-        solara.Markdown(
-            f"### Two policies, same seed ({cmp.seed})\n"
+        html("h3", f"Two policies, same seed ({cmp.seed})")
+        html(
+            "p",
             "Both runs start from the live model's values (its sidebar values at its last "
-            "Reset) and differ only in the lever values below each map. "
-            f"{differences(chosen)}"
+            "Reset) and differ only in the lever values below each map; changing one "
+            f"restarts both. <b>{differences(chosen)}</b>",
         )
         Notes(cmp.models[0])
         with solara.Row():
@@ -211,31 +246,21 @@ def ComparePage():
             for arm, model in zip("AB", cmp.models, strict=True):
                 ArmPanel(arm, model, chosen, tick)
         FigureImage(legend_figure, [], ["prisonsim-legend"])
-        solara.Markdown("#### Counts now\n" + table_markdown(cmp.count_rows()))
+        html("h4", "Counts now")
+        html("div", table_html(cmp.count_rows()))
         outcome_rows = cmp.outcome_rows()
         if outcome_rows:
-            solara.Markdown("#### Outcomes at the end\n" + table_markdown(outcome_rows))
+            html("h4", "Outcomes at the end (registered in sim.outcomes)")
+            html("div", table_html(outcome_rows))
         else:
             solara.Text("Outcomes (registered in sim.outcomes) appear when both runs end.")
 
 
-@solara.component
-def Layout(children: list[Any] | None = None):
-    """Solara's AppLayout with page tabs named by the routes' labels (not their paths)."""
-    route, routes = solara.use_route()
-    router = solara.use_router()
-    paths = ["/" if r.path == "/" else f"/{r.path}" for r in routes]
-    index = routes.index(route) if route in routes else 0
-    with solara.AppLayout(children=children or [], navigation=False) as main:
-        with solara.AppBar():
-            with solara.lab.Tabs(value=index, on_value=lambda i: router.push(paths[i])):
-                for r in routes:
-                    solara.lab.Tab(r.label)
-    return main
-
+COMPARE_PATH = "compare-policies"
+"""Solara's tabs show route paths ("/" as "Home"), so the path is the tab's text."""
 
 routes = [
     solara.Route(path="/", component=LivePage, label="Live model"),
-    solara.Route(path="compare", component=ComparePage, label="Compare two policies"),
+    solara.Route(path=COMPARE_PATH, component=ComparePage, label="Compare two policies"),
 ]
 page = LivePage

@@ -13,14 +13,13 @@ from typing import Any
 
 from sim.model import FacilityModel
 from sim.params import PARAMS, Param, Role
-from sim.plots import label
+from sim.plots import short
 from sim.scenario import Scenario, load_scenario
 
 DEFAULT_SCENARIO = "teaching_small"
 DEFAULT_SEED = 1
 SEED_RANGE = (0, 99)
 SLIDER_ROLES: tuple[Role, ...] = ("lever", "uncertainty")
-_ROLE_PREFIX = {"lever": "Lever", "uncertainty": "Uncertainty"}
 
 
 def nice_step(lo: float, hi: float) -> float:
@@ -32,8 +31,15 @@ def nice_step(lo: float, hi: float) -> float:
 
 
 def slider_label(p: Param) -> str:
-    """``Lever: Warning lead time (h)``: the role, the readable name and the unit."""
-    return f"{_ROLE_PREFIX.get(p.role, p.role.capitalize())}: {label(p.name)}"
+    """``Warning lead time (h)``: readable name and unit, short enough for a sidebar.
+
+    A share reads ``(0-1)``; a unit that names the quantity (``guards/100 inmates``)
+    replaces the name.
+    """
+    if "/" in p.unit and not p.unit.startswith("1/"):
+        return p.unit.replace("/", " per ").capitalize()
+    unit = {"share": "0-1", "inmates (design)": "inmates"}.get(p.unit, p.unit)
+    return f"{short(p.name)} ({unit})" if unit else short(p.name)
 
 
 def input_spec(p: Param, value: Any) -> dict[str, Any]:
@@ -83,7 +89,7 @@ def seed_spec(value: int = DEFAULT_SEED) -> dict[str, Any]:
     return {
         "type": "SliderInt",
         "value": int(value),
-        "label": "Seed (same seed + same values = same run)",
+        "label": "Seed",
         "min": lo,
         "max": hi,
         "step": 1,
