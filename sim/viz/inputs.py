@@ -38,7 +38,7 @@ def slider_label(p: Param) -> str:
     """
     if "/" in p.unit and not p.unit.startswith("1/"):
         return p.unit.replace("/", " per ").capitalize()
-    unit = {"share": "0-1", "inmates (design)": "inmates"}.get(p.unit, p.unit)
+    unit = {"share": "0-1", "inmates (design)": "inmates, design"}.get(p.unit, p.unit)
     return f"{short(p.name)} ({unit})" if unit else short(p.name)
 
 
