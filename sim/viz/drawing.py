@@ -200,18 +200,24 @@ def legend_figure() -> Figure:
     return fig
 
 
+def _time_chart(series: pd.DataFrame, height: float, title: str, ylabel: str):
+    """A figure with one axis over simulated hours: (figure, axis, hours)."""
+    fig = Figure(figsize=(5.6, height), layout="constrained")
+    ax = fig.subplots()
+    t = series.index.to_numpy()
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel("hours since the event began (h)")
+    ax.set_xlim(0, max(1.0, float(t[-1]) if len(t) else 1.0))
+    return fig, ax, t
+
+
 @styled
 def inmate_chart(series: pd.DataFrame) -> Figure:
     """Inmates by state over simulated hours (``series`` indexed by ``t_h``)."""
-    fig = Figure(figsize=(5.6, 3.1), layout="constrained")
-    ax = fig.subplots()
-    t = series.index.to_numpy()
+    fig, ax, t = _time_chart(series, 3.1, "Inmates by state", "inmates (persons)")
     for col, (text, colour) in INMATE_STATES.items():
         ax.plot(t, series[col], label=text, color=colour, lw=1.6, drawstyle="steps-post")
-    ax.set_ylabel("inmates (persons)")
-    ax.set_xlabel("hours since the event began (h)")
-    ax.set_title("Inmates by state")
-    ax.set_xlim(0, max(1.0, float(t[-1]) if len(t) else 1.0))
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7.5)
     return fig
@@ -220,16 +226,11 @@ def inmate_chart(series: pd.DataFrame) -> Figure:
 @styled
 def held_chart(series: pd.DataFrame) -> Figure:
     """Share of the facility's interior held by the uprising over simulated hours."""
-    fig = Figure(figsize=(5.6, 2.2), layout="constrained")
-    ax = fig.subplots()
-    t = series.index.to_numpy()
+    title = "Share of the facility held by the uprising"
+    fig, ax, t = _time_chart(series, 2.2, title, "share of interior\ncells (0-1)")
     ax.fill_between(t, series["share_held"], step="post", color="#d1495b", alpha=0.25, lw=0)
     ax.plot(t, series["share_held"], color="#d1495b", lw=1.6, drawstyle="steps-post")
     ax.set_ylim(0, 1)
-    ax.set_xlim(0, max(1.0, float(t[-1]) if len(t) else 1.0))
-    ax.set_ylabel("share of interior\ncells (0-1)")
-    ax.set_xlabel("hours since the event began (h)")
-    ax.set_title("Share of the facility held by the uprising")
     return fig
 
 
