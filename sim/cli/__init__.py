@@ -17,7 +17,7 @@ from sim import __version__
 from sim.configio import ConfigError
 
 # Modules that add subcommands, in help order.
-_COMMAND_MODULES = ["sim.cli.run", "sim.cli.sweep", "sim.cli.report"]
+_COMMAND_MODULES = ["sim.cli.run", "sim.cli.sweep", "sim.cli.report", "sim.cli.demo"]
 
 
 class UsageError(Exception):
