@@ -429,6 +429,11 @@ def series_bands(
 ) -> pd.DataFrame:
     """Quantile bands of each time series per arm and time, across replicates.
 
+    Runs are put on the experiment's regular sampling grid (``series_every_h``): a run that
+    ended earlier (control restored) keeps its final state to the end of the arm's longest
+    run, since nothing changes after the end; its last, off-grid sample is used for that
+    and then dropped. Every band at every time therefore rests on all of the arm's runs.
+
     Columns: ``arm, variable, t_h, n, q5, q25, q50, q75, q95`` (``n`` runs at that time).
     """
     series = results.series
@@ -436,11 +441,31 @@ def series_bands(
         return pd.DataFrame(columns=["arm", "variable", "t_h", "n"])
     if variables is not None:
         series = series[series["variable"].isin(list(variables))]
-    keys = ["arm", "variable", "t_h"]
-    grouped = series.groupby(keys, sort=True)["value"]
-    q = grouped.quantile(list(quantiles)).unstack()
-    q.columns = [f"q{round(c * 100)}" for c in q.columns]
-    return grouped.size().rename("n").to_frame().join(q).reset_index()
+    step = results.experiment.get("series_every_h") or _grid_step(series["t_h"])
+    names = [f"q{round(q * 100)}" for q in quantiles]
+    parts = []
+    for (arm, variable), frame in series.groupby(["arm", "variable"], sort=True):
+        wide = frame.pivot_table(
+            index=["point_id", "replicate"], columns="t_h", values="value", aggfunc="last"
+        )
+        wide = wide.sort_index(axis=1).ffill(axis=1)
+        t = wide.columns.to_numpy(dtype=float)
+        on_grid = np.isclose(t / step, np.round(t / step))
+        values = wide.to_numpy(dtype=float)[:, on_grid]
+        band = pd.DataFrame(np.nanquantile(values, list(quantiles), axis=0).T, columns=names)
+        band.insert(0, "n", np.isfinite(values).sum(axis=0))
+        band.insert(0, "t_h", t[on_grid])
+        band.insert(0, "variable", variable)
+        band.insert(0, "arm", arm)
+        parts.append(band)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _grid_step(t_h: pd.Series) -> float:
+    """The most common positive spacing of sampling times (when the config does not say)."""
+    diffs = np.diff(np.unique(t_h.to_numpy(dtype=float)))
+    diffs = diffs[diffs > 0]
+    return float(pd.Series(diffs.round(9)).mode().iloc[0]) if len(diffs) else 1.0
 
 
 # ----------------------------------------------------------------------------- sensitivity

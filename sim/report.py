@@ -41,8 +41,8 @@ FAN_VARIABLES = [
     "inmates_rioting",
     "inmates_fleeing",
     "inmates_escaped",
-    "guards_on_post",
-    "external_inside",
+    "guards_overwhelmed",
+    "external_holding",
 ]
 MAX_TABLE_ROWS = 60  # longer tables: HTML shows the first rows, the CSV has them all
 MAX_PAIRED_ARMS = 200

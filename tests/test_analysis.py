@@ -251,3 +251,23 @@ def test_morris_mu_star_of_a_linear_function_is_its_slopes():
     # SALib's elementary effects are per unit of the scaled [0, 1] input: slope x range.
     assert np.allclose(table["mu_star"], [3, 2, 0]), table["mu_star"]
     assert np.allclose(table["sigma"], 0, atol=1e-9), table["sigma"]
+
+
+def test_series_bands_carry_ended_runs_forward_on_the_grid():
+    """Two runs, one ending early at an off-grid time: the late band must rest on both runs
+    (no dip to the survivor alone), and off-grid samples must not appear as times."""
+    rows = [(0, 0.0, 10.0), (0, 1.0, 20.0), (0, 1.5, 30.0)]  # run 0 ends at 1.5 h with 30
+    rows += [(1, 0.0, 10.0), (1, 1.0, 22.0), (1, 2.0, 40.0), (1, 3.0, 50.0)]
+    series = pd.DataFrame(
+        [
+            {"point_id": 0, "arm": "base", "replicate": r, "t_h": t, "variable": "x", "value": v}
+            for r, t, v in rows
+        ]
+    )
+    results = make_results()
+    results.series = series
+    results.experiment["series_every_h"] = 1.0
+    bands = analysis.series_bands(results).set_index("t_h")
+    assert list(bands.index) == [0.0, 1.0, 2.0, 3.0], list(bands.index)
+    assert (bands["n"] == 2).all(), bands["n"].tolist()
+    assert bands.loc[3.0, "q50"] == pytest.approx(40.0), bands.loc[3.0].to_dict()  # (30+50)/2
