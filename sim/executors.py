@@ -162,8 +162,17 @@ class DaskBackend:
         from distributed import Client, LocalCluster
 
         # A task on a worker that dies is not retried elsewhere (we retry it ourselves,
-        # alone); this must be set before the scheduler starts.
-        dask.config.set({"distributed.scheduler.allowed-failures": 0})
+        # alone); this must be set before the scheduler starts. Dask's statistical
+        # profiler samples a running task's Python stack every 10 ms, which cost our
+        # pure-Python-driven runs about a fifth of their speed: off for local clusters
+        # (for a remote cluster, set DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False
+        # where the workers start; docs/experiments.md).
+        dask.config.set(
+            {
+                "distributed.scheduler.allowed-failures": 0,
+                "distributed.worker.profile.enabled": False,
+            }
+        )
         self._cluster = None
         if scheduler:
             self.client = Client(scheduler, timeout="30s")
