@@ -152,6 +152,16 @@ class LocalBackend:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+DASK_CONFIG = {
+    "distributed.scheduler.allowed-failures": 0,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "200ms",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+"""Dask settings for the clusters prisonsim starts (see ``DaskBackend``)."""
+
+
 class DaskBackend:
     """A Dask distributed client: at ``scheduler`` or on a new local cluster."""
 
@@ -162,17 +172,14 @@ class DaskBackend:
         from distributed import Client, LocalCluster
 
         # A task on a worker that dies is not retried elsewhere (we retry it ourselves,
-        # alone); this must be set before the scheduler starts. Dask's statistical
-        # profiler samples a running task's Python stack every 10 ms, which cost our
-        # pure-Python-driven runs about a fifth of their speed: off for local clusters
-        # (for a remote cluster, set DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False
-        # where the workers start; docs/experiments.md).
-        dask.config.set(
-            {
-                "distributed.scheduler.allowed-failures": 0,
-                "distributed.worker.profile.enabled": False,
-            }
-        )
+        # alone); this must be set before the scheduler starts. The rest quiets Dask's
+        # own background work, which otherwise takes CPU from the runs when every core
+        # has a worker: the statistical profiler (samples the running task every 10 ms),
+        # the event-loop tick (20 ms) and the memory and system monitors (0.1 s, 0.5 s).
+        # Measured on 2 cores, 2 workers: a run took 14% longer in a Dask worker than in a
+        # plain process with Dask's defaults, 0.5% longer with these. For a cluster you
+        # start yourself, see docs/experiments.md.
+        dask.config.set(DASK_CONFIG)
         self._cluster = None
         if scheduler:
             self.client = Client(scheduler, timeout="30s")
