@@ -51,7 +51,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.configio import (
@@ -405,6 +404,39 @@ def arm_label(values: Mapping[str, Any]) -> str:
     return ", ".join(parts) or "base"
 
 
+# Stand-ins for missing required fields, so that the rest of a file is still checked and
+# every mistake is reported in one pass (the missing fields themselves are reported).
+_PLACEHOLDERS: dict[str, Any] = {
+    "name": "unnamed",
+    "question": "",
+    "scenario": "teaching_small",
+    "design": {"type": "full_factorial"},
+    "replicates": 1,
+    "master_seed": 0,
+}
+
+
+def _validate_shape(
+    data: dict[str, Any], file: str, lines: LineMap
+) -> tuple[_ExperimentFile, list[Problem]]:
+    """The file's shape, and the problems found so far.
+
+    If the only shape problems are missing required fields, they are reported and the
+    rest of the file is checked with stand-ins; any other shape problem stops here.
+    """
+    try:
+        return _ExperimentFile.model_validate(data), []
+    except ValidationError as exc:
+        problems = _shape_problems(exc, file, lines, (), _ExperimentFile)
+        missing = {
+            e["loc"][0] for e in exc.errors() if e["type"] == "missing" and len(e["loc"]) == 1
+        }
+        if len(missing) != len(exc.errors()) or not missing <= set(_PLACEHOLDERS):
+            raise ConfigError(problems) from None
+        filled = data | {k: _PLACEHOLDERS[k] for k in missing}
+        return _ExperimentFile.model_validate(filled), problems
+
+
 def load_experiment(path: str | Path) -> Experiment:
     """Load and validate an experiment file (or a shipped experiment's bare name)."""
     path = Path(path)
@@ -412,20 +444,7 @@ def load_experiment(path: str | Path) -> Experiment:
         shipped = EXPERIMENT_DIR / f"{path.name}.yaml"
         path = shipped if shipped.exists() else path
     file = str(path)
-    try:
-        data, lines = load_yaml(path)
-    except yaml.YAMLError:  # sim.configio cannot re-read an empty value (``key:``)
-        raise ConfigError(
-            [
-                Problem(
-                    file,
-                    None,
-                    "",
-                    "a key has an empty value; write {} for a "
-                    "parameter's plausible range, or give a value",
-                )
-            ]
-        ) from None
+    data, lines = load_yaml(path)
     if not isinstance(data, dict):
         raise ConfigError(
             [
@@ -438,11 +457,7 @@ def load_experiment(path: str | Path) -> Experiment:
                 )
             ]
         )
-    try:
-        shape = _ExperimentFile.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_shape_problems(exc, file, lines, (), _ExperimentFile)) from None
-    problems: list[Problem] = []
+    shape, problems = _validate_shape(data, file, lines)
 
     def add(field_: str, msg: str, loc: Sequence[str] | None = None) -> None:
         problems.append(Problem(file, line_of(lines, loc or field_.split(".")), field_, msg))

@@ -216,3 +216,25 @@ def test_cli_reports_bad_experiment_without_traceback(make_experiment, tmp_path)
     assert len(lines) == 9 and all(ln.startswith("error: ") for ln in lines), done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "results").exists(), "a store was created for a bad experiment"
+
+
+def test_missing_fields_do_not_hide_other_mistakes(tmp_path):
+    """Every mistake in one pass, even when required fields are missing."""
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "name: x\nscenario: teaching_small\nlevers:\n  attackers: [1, 2]\n"
+        "  warning_lead_tme_h: [0, 3]\ndesign: {type: latin_hyper}\nreplicates: 0\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_experiment(path)
+    text = str(err.value)
+    assert len(err.value.problems) == 6, text
+    for fragment in (
+        ":1: question: required field is missing",
+        ":1: master_seed: required field is missing",
+        ":7: replicates: 0 is too few",
+        ":4: levers.attackers: attackers is an uncertainty, not a lever",
+        ":5: levers.warning_lead_tme_h: unknown key (did you mean 'warning_lead_time_h'?)",
+        ":6: design.type: 'latin_hyper' is not a design (did you mean 'latin_hypercube'?)",
+    ):
+        assert fragment in text, (fragment, text)
