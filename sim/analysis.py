@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.params import PARAMS
 from sim.results import Results
 
 DEFAULT_BOOT = 2000
@@ -496,7 +497,11 @@ def _design_matrix(results: Results) -> tuple[pd.DataFrame, list[str]]:
         first = results.runs.groupby("point_id")[shared].first()
         common = first.index.intersection(samples.index)
         a = first.loc[common].to_numpy(float)
-        b = samples.loc[common, shared].to_numpy(float)
+        b = np.array(samples.loc[common, shared], dtype=float)  # a copy: rounded below
+        # Whole-number parameters are sampled continuously and rounded when run (the
+        # indices then refer to the rounded input): compare like with like.
+        whole = np.array([n in PARAMS and PARAMS[n].kind == "int" for n in shared])
+        b[:, whole] = np.round(b[:, whole])
         bad = ~np.isclose(a, b, rtol=1e-9, atol=1e-12)
         if bad.any():
             i, j = np.argwhere(bad)[0]
