@@ -497,12 +497,12 @@ def _design_matrix(results: Results) -> tuple[pd.DataFrame, list[str]]:
         first = results.runs.groupby("point_id")[shared].first()
         common = first.index.intersection(samples.index)
         a = first.loc[common].to_numpy(float)
-        b = np.array(samples.loc[common, shared], dtype=float)  # a copy: rounded below
+        b = samples.loc[common, shared].to_numpy(float)
         # Whole-number parameters are sampled continuously and rounded when run (the
-        # indices then refer to the rounded input): compare like with like.
+        # indices then refer to the rounded input): a run matches either value.
         whole = np.array([n in PARAMS and PARAMS[n].kind == "int" for n in shared])
-        b[:, whole] = np.round(b[:, whole])
-        bad = ~np.isclose(a, b, rtol=1e-9, atol=1e-12)
+        rounded = np.where(whole, np.round(b), b)
+        bad = ~(np.isclose(a, b, rtol=1e-9, atol=1e-12) | np.isclose(a, rounded, rtol=1e-9))
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise SensitivityError(
@@ -625,6 +625,13 @@ def sobol_indices(
             "note",
         ]
     ]
+
+
+def unresolved_sobol_outcomes(table: pd.DataFrame) -> list[str]:
+    """Outcomes whose total Sobol index exceeds 1 for some parameter: with S_T bounded by
+    1 in theory, that shows the sample is too small or noise dominates the outcome."""
+    st = table[(table["index"] == "ST") & table["value"].notna()]
+    return list(dict.fromkeys(st.loc[st["value"] > 1.0, "outcome"]))
 
 
 def morris_indices(

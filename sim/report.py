@@ -447,8 +447,18 @@ def _draw(results: Results, rep: _Report, info: dict[str, Any], n_boot: int, see
                 draw = lambda: plots.sobol_bars(table, outcomes)  # noqa: E731
                 cap = (
                     "S1: share of variance from the parameter alone; ST: including its "
-                    "interactions. Replicates averaged per design point first."
+                    "interactions. Replicates averaged per design point first. "
+                    "Indices lie between 0 and 1 when resolved; values outside that, or "
+                    "intervals wider than the bars, mean too few samples for that outcome "
+                    "or run-to-run noise dominating it."
                 )
+                unresolved = analysis.unresolved_sobol_outcomes(table)
+                if unresolved:
+                    rep.notes.append(
+                        "Sobol indices are unresolved (a total index above 1) for "
+                        f"{', '.join(plots.short(o) for o in unresolved)}: raise the design's "
+                        "samples or the replicates before reading them."
+                    )
             else:
                 table = analysis.morris_indices(results, outcomes, seed=seed)
                 draw = lambda: plots.morris_bars(table, outcomes)  # noqa: E731

@@ -271,3 +271,15 @@ def test_series_bands_carry_ended_runs_forward_on_the_grid():
     assert list(bands.index) == [0.0, 1.0, 2.0, 3.0], list(bands.index)
     assert (bands["n"] == 2).all(), bands["n"].tolist()
     assert bands.loc[3.0, "q50"] == pytest.approx(40.0), bands.loc[3.0].to_dict()  # (30+50)/2
+
+
+def test_unresolved_sobol_outcomes_flags_total_indices_above_one():
+    table = pd.DataFrame(
+        {
+            "outcome": ["a", "a", "b", "b"],
+            "parameter": ["x", "x", "x", "x"],
+            "index": ["S1", "ST", "S1", "ST"],
+            "value": [0.3, 0.5, 0.1, 1.4],
+        }
+    )
+    assert analysis.unresolved_sobol_outcomes(table) == ["b"]
