@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,55 @@ def line_of(lines: LineMap, path: Iterable[str]) -> int | None:
             return lines[key]
         key = key[:-1]
     return lines.get(())
+
+
+def load_mapping(path: str | Path, expected: str) -> tuple[dict[str, Any], LineMap]:
+    """:func:`load_yaml` for a file that must hold a mapping; ``expected`` describes it
+    in the error (e.g. "a scenario file must be a mapping with ...")."""
+    data, lines = load_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError([Problem(str(path), 1, "", expected)])
+    return data, lines
+
+
+def resolve_shipped(path: str | Path, directory: Path) -> Path:
+    """A path as given, or ``directory/NAME.yaml`` for the bare name of a shipped file."""
+    p = Path(path)
+    if p.exists() or p.suffix in (".yaml", ".yml"):
+        return p
+    shipped = directory / f"{p.name}.yaml"
+    return shipped if shipped.exists() else p
+
+
+def _owner(model: type[BaseModel], keys: Iterable[Any]) -> type[BaseModel]:
+    """The pydantic model whose fields hold the last of ``keys`` (nested models followed)."""
+    for key in keys:
+        field = model.model_fields.get(str(key))
+        nested = field.annotation if field is not None else None
+        if not (isinstance(nested, type) and issubclass(nested, BaseModel)):
+            break
+        model = nested
+    return model
+
+
+def validation_problems(
+    exc: ValidationError,
+    file: str,
+    lines: LineMap,
+    model: type[BaseModel],
+    prefix: tuple[str, ...] = (),
+) -> list[Problem]:
+    """One :class:`Problem` per pydantic error; an unknown key lists the valid keys of the
+    model that owns it (read from the model, never retyped)."""
+    problems = []
+    for err in exc.errors():
+        loc = tuple(str(x) for x in (*prefix, *err["loc"]))
+        if err["type"] == "extra_forbidden":
+            owner = _owner(model, err["loc"][:-1])
+            msg = unknown_key_message(loc[-1], owner.model_fields)
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        else:
+            msg = err["msg"]
+        problems.append(Problem(file, line_of(lines, loc), ".".join(loc), msg))
+    return problems

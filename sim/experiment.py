@@ -59,8 +59,10 @@ from sim.configio import (
     Problem,
     did_you_mean,
     line_of,
-    load_yaml,
+    load_mapping,
+    resolve_shipped,
     unknown_key_message,
+    validation_problems,
 )
 from sim.outcomes import OUTCOMES
 from sim.params import PARAMS, UNCERTAINTIES, Param, check_joint, defaults
@@ -115,25 +117,6 @@ class _FactorFile(_Strict):
     mean: float | None = None
     sd: float | None = None
     mode: float | None = None
-
-
-def _shape_problems(
-    exc: ValidationError, file: str, lines: LineMap, prefix: tuple[str, ...], model: type
-) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        loc = tuple(str(x) for x in (*prefix, *err["loc"]))
-        if err["type"] == "extra_forbidden":
-            owner = model
-            if len(err["loc"]) > 1 and err["loc"][0] == "design":
-                owner = _DesignFile
-            msg = unknown_key_message(loc[-1], owner.model_fields)
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        else:
-            msg = err["msg"]
-        problems.append(Problem(file, line_of(lines, loc), ".".join(loc), msg))
-    return problems
 
 
 # ----------------------------------------------------------------------------- factors
@@ -237,7 +220,7 @@ def _parse_factor(
     try:
         spec = _FactorFile.model_validate(raw)
     except ValidationError as exc:
-        return None, None, _shape_problems(exc, file, lines, loc, _FactorFile)
+        return None, None, validation_problems(exc, file, lines, _FactorFile, loc)
     if p.kind == "bool":
         return bad(f"{name} is true or false: give a list [false, true] or one value")
     if spec.distribution not in DISTRIBUTIONS:
@@ -427,7 +410,7 @@ def _validate_shape(
     try:
         return _ExperimentFile.model_validate(data), []
     except ValidationError as exc:
-        problems = _shape_problems(exc, file, lines, (), _ExperimentFile)
+        problems = validation_problems(exc, file, lines, _ExperimentFile)
         missing = {
             e["loc"][0] for e in exc.errors() if e["type"] == "missing" and len(e["loc"]) == 1
         }
@@ -439,24 +422,12 @@ def _validate_shape(
 
 def load_experiment(path: str | Path) -> Experiment:
     """Load and validate an experiment file (or a shipped experiment's bare name)."""
-    path = Path(path)
-    if not path.exists() and path.suffix not in (".yaml", ".yml"):
-        shipped = EXPERIMENT_DIR / f"{path.name}.yaml"
-        path = shipped if shipped.exists() else path
+    path = resolve_shipped(path, EXPERIMENT_DIR)
     file = str(path)
-    data, lines = load_yaml(path)
-    if not isinstance(data, dict):
-        raise ConfigError(
-            [
-                Problem(
-                    file,
-                    1,
-                    "",
-                    "an experiment file must be a mapping with "
-                    "name, question, scenario, levers, design, ...",
-                )
-            ]
-        )
+    data, lines = load_mapping(
+        path,
+        "an experiment file must be a mapping with name, question, scenario, levers, design, ...",
+    )
     shape, problems = _validate_shape(data, file, lines)
 
     def add(field_: str, msg: str, loc: Sequence[str] | None = None) -> None:

@@ -28,8 +28,10 @@ from sim.configio import (
     LineMap,
     Problem,
     line_of,
-    load_yaml,
+    load_mapping,
+    resolve_shipped,
     unknown_key_message,
+    validation_problems,
 )
 from sim.params import PARAMS, check_joint, defaults
 
@@ -66,26 +68,6 @@ class Scenario:
     compare_with_reported: bool = False
 
 
-def _pydantic_problems(exc: ValidationError, file: str, lines: LineMap, prefix=()) -> list[Problem]:
-    problems = []
-    for err in exc.errors():
-        loc = tuple(str(x) for x in (*prefix, *err["loc"]))
-        fieldname = ".".join(loc)
-        if err["type"] == "extra_forbidden":
-            valid = (
-                ["name", "description", "compare_with_reported", "params"]
-                if not prefix
-                else ["value", "source", "note"]
-            )
-            msg = unknown_key_message(loc[-1], valid)
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        else:
-            msg = err["msg"]
-        problems.append(Problem(file, line_of(lines, loc), fieldname, msg))
-    return problems
-
-
 def check_params(
     raw: Mapping[str, Any], file: str, lines: LineMap, prefix: tuple[str, ...] = ("params",)
 ) -> tuple[dict[str, Any], dict[str, list[str]], list[Problem]]:
@@ -107,7 +89,7 @@ def check_params(
             try:
                 sv = _SourcedValue.model_validate(item)
             except ValidationError as exc:
-                problems += _pydantic_problems(exc, file, lines, loc)
+                problems += validation_problems(exc, file, lines, _SourcedValue, loc)
                 continue
             item = sv.value
             if sv.source:
@@ -141,25 +123,16 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     """
     path = resolve_scenario_path(path)
     file = str(path)
-    data, lines = load_yaml(path)
-    if not isinstance(data, dict):
-        raise ConfigError(
-            [
-                Problem(
-                    file,
-                    1,
-                    "",
-                    "a scenario file must be a mapping with 'name', 'description' and 'params'",
-                )
-            ]
-        )
+    data, lines = load_mapping(
+        path, "a scenario file must be a mapping with 'name', 'description' and 'params'"
+    )
     problems: list[Problem] = []
     try:
         shape = _ScenarioFile.model_validate(data)
         name, description, raw_params = shape.name, shape.description, shape.params
         compare = shape.compare_with_reported
     except ValidationError as exc:
-        problems += _pydantic_problems(exc, file, lines)
+        problems += validation_problems(exc, file, lines, _ScenarioFile)
         name, description = str(data.get("name", "")), str(data.get("description", ""))
         compare = False
         raw_params = data.get("params") if isinstance(data.get("params"), dict) else {}
@@ -183,11 +156,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
 
 def resolve_scenario_path(path: str | Path) -> Path:
     """A path as given, or a shipped scenario's path for a bare name."""
-    p = Path(path)
-    if p.exists() or p.suffix in (".yaml", ".yml"):
-        return p
-    shipped = SCENARIO_DIR / f"{p.name}.yaml"
-    return shipped if shipped.exists() else p
+    return resolve_shipped(path, SCENARIO_DIR)
 
 
 def parse_set_options(items: list[str] | None) -> dict[str, Any]:
