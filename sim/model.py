@@ -24,7 +24,7 @@ import pandas as pd
 
 from sim import rules
 from sim.fields import INF, GridGraph, advance
-from sim.layout import INTERIOR_ZONES, OUTSIDE_ZONES, Layout, Zone, layout_from_params
+from sim.layout import Layout, Zone, layout_from_params
 from sim.outcomes import compute_outcomes
 from sim.params import resolve
 from sim.states import External, Guard, Inmate, Origin, Responder, series_names
@@ -100,8 +100,8 @@ class FacilityModel(mesa.Model):
         self.graph = GridGraph(self.layout.neighbours)
         L = self.layout
         self.zone = L.zone
-        self.is_interior = np.isin(L.zone, INTERIOR_ZONES)
-        self.is_outside = np.isin(L.zone, OUTSIDE_ZONES)
+        self.is_interior = L.interior
+        self.is_outside = L.outside
         self.is_wall = np.isin(L.zone, (Zone.PERIMETER, Zone.GATE))
         self.n_interior = int(self.is_interior.sum())
         self.adjacent_block = self._adjacent_block()
@@ -122,6 +122,8 @@ class FacilityModel(mesa.Model):
         self.block_occupancy = self._block_occupancy()
         self.guards = self._create_guards()
         self.responders = self._create_responders()
+        r = self.responders
+        self.first_arrival_step = int(r.arrival_step.min()) if len(r) else self.max_steps + 1
         self.external = self._create_external()
         # Run state and outcome accumulators.
         self.air_support = False
@@ -334,9 +336,8 @@ class FacilityModel(mesa.Model):
             return
         self._refresh_fields()
         hop = self.ext_hop[ex.pos]
-        intact = self.is_wall & ~self.breached & ~(self.gate_open & (self.zone == Zone.GATE))
         moving = active & ex.in_state(External.APPROACHING, External.BREACHING)
-        at_wall = moving & intact[hop]
+        at_wall = moving & self.intact_wall[hop]
         ex.state[at_wall] = External.BREACHING
         ex.state[moving & ~at_wall] = External.APPROACHING
         if at_wall.any():
@@ -474,10 +475,7 @@ class FacilityModel(mesa.Model):
             np.where(outside, Inmate.RECAPTURED, Inmate.SURRENDERED),
         )
         im.state[idx[caught]] = new[caught]
-        if (
-            self.responders.in_state(Responder.ENGAGED).any()
-            or self.steps >= self._first_arrival_step()
-        ):
+        if self.steps >= self.first_arrival_step:
             town = (im.state == Inmate.FLEEING) & self.is_outside[im.pos]
             self._recapture(town, p["town_search_rate"])
             self._recapture(im.state == Inmate.ESCAPED, p["at_large_recapture_rate"])
@@ -491,10 +489,6 @@ class FacilityModel(mesa.Model):
         idx = np.flatnonzero(mask)
         hit = rules.draw(self.rng, np.full(len(idx), rules.hazard_to_probability(rate, self.dt_h)))
         self.inmates.state[idx[hit]] = Inmate.RECAPTURED
-
-    def _first_arrival_step(self) -> int:
-        r = self.responders
-        return int(r.arrival_step.min()) if len(r) else self.max_steps + 1
 
     def phase_engagement(self) -> None:
         """Stochastic attrition between opposing agents in contact, resolved simultaneously.
@@ -560,17 +554,13 @@ class FacilityModel(mesa.Model):
             im.pos[seekers] = advance(im.pos[seekers], self.cp_hop, k)
         moving = np.flatnonzero(ex.in_state(External.APPROACHING, External.INSIDE))
         if len(moving):
-            intact = self.is_wall & ~self.breached & ~(self.gate_open & (L.zone == Zone.GATE))
             pos = ex.pos[moving]
             for _ in range(k):
                 nxt = self.ext_hop[pos]
-                pos = np.where(intact[nxt], pos, nxt)
+                pos = np.where(self.intact_wall[nxt], pos, nxt)
             ex.pos[moving] = pos
-            ex.state[moving[self.is_interior[pos]]] = np.where(
-                ex.state[moving[self.is_interior[pos]]] == External.APPROACHING,
-                External.INSIDE,
-                ex.state[moving[self.is_interior[pos]]],
-            )
+            entered = moving[self.is_interior[pos]]
+            ex.state[entered[ex.state[entered] == External.APPROACHING]] = External.INSIDE
         g, r = self.guards, self.responders
         g_mov = np.flatnonzero(g.state == Guard.RESPONDING)
         r_mov = np.flatnonzero(r.state == Responder.ENGAGED)
@@ -708,7 +698,8 @@ class FacilityModel(mesa.Model):
         interior_ground = np.where(ground & self.is_interior, 1.0, INF)
         free_cp = L.control_cells[~self.held[L.control_cells]]
         self.cp_hop = self.graph.next_hop(self.graph.distance(interior_ground, free_cp))
-        ext_cost = np.where(self.is_wall & ~wall_open, WALL_COST, np.where(closed_block, INF, 1.0))
+        self.intact_wall = self.is_wall & ~wall_open
+        ext_cost = np.where(self.intact_wall, WALL_COST, np.where(closed_block, INF, 1.0))
         goals = np.flatnonzero(
             (self.adjacent_block >= 0)
             & ~self.block_open[np.maximum(self.adjacent_block, 0)]

@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Write report.html (self-contained), figure PNGs and table CSVs for a "
         "results store; works on a store whose sweep is still running or was interrupted.",
     )
-    parser.add_argument("db", metavar="DB", help="results store (.sqlite) written by a sweep")
+    parser.add_argument("db", metavar="DB", help="results store (.db) written by a sweep")
     parser.add_argument(
         "--out",
         metavar="DIR",
