@@ -191,7 +191,12 @@ def _wait_for_http(url: str, proc: subprocess.Popen, log: Path) -> None:
 
 @pytest.fixture
 def demo_server(tmp_path):
-    """The demo's server command on a free port; always stopped afterwards."""
+    """The demo's server command on a free port; always stopped afterwards.
+
+    The browser is checked first: without Chromium the test is skipped (failed under CI)
+    before a server is started.
+    """
+    _chromium_or_skip()
     pytest.importorskip("solara", reason=INSTALL_HINT)
     port = _free_port()
     log = tmp_path / "server.log"
