@@ -18,8 +18,8 @@ import statistics
 import time
 import tracemalloc
 
+from sim.config.scenario import load_scenario
 from sim.model import FacilityModel
-from sim.scenario import load_scenario
 
 
 def bench_ghwayran(replicates: int) -> tuple[list[float], list[float], int, int]:

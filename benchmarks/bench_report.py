@@ -3,15 +3,15 @@
     PYTHONPATH=. python benchmarks/bench_report.py [--repeats 3] [--db STORE.sqlite]
 
 Builds synthetic Results (no model, no store) of two shapes and times
-``sim.report.build_report`` on each, printing the median of ``--repeats`` runs:
+``sim.analysis.report.build_report`` on each, printing the median of ``--repeats`` runs:
 
 * ``factorial``: 5 x 4 lever grid x 500 replicates = 10,000 runs, 10 outcomes, and time
   series of 6 variables every 12 h over 14 days (1.74 M series rows);
 * ``sobol``: a Saltelli design of 4 parameters (N = 1,666, first and total order) = 9,996
   runs.
 
-With ``--db`` it also times ``sim.report.write_report`` on a real store (needs
-``sim.store``).
+With ``--db`` it also times ``sim.analysis.report.write_report`` on a real store (needs
+``sim.experiments.store``).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ import numpy as np
 import pandas as pd
 from SALib.sample import sobol as sobol_sample
 
-from sim.outcomes import OUTCOMES
-from sim.params import PARAMS
-from sim.report import FAN_VARIABLES, build_report, write_report
-from sim.results import Results
+from sim.analysis.report import FAN_VARIABLES, build_report, write_report
+from sim.experiments.results import Results
+from sim.model.outcomes import OUTCOMES
+from sim.model.params import PARAMS
 
 OUTCOME_NAMES = [o for o in OUTCOMES if o != "control_restored"][:10]
 SERIES_VARS = FAN_VARIABLES  # the variables the report draws

@@ -8,7 +8,7 @@ Usage (from the project root)::
 
 For each scenario it runs the same batch of replicates (seeds 0..n-1, so the work is
 identical) on 1 and 2 local worker processes and on a local Dask cluster of 2 workers,
-through the real coordinator loop (``sim.executors.execute``) with every result written
+through the real coordinator loop (``sim.experiments.executors.execute``) with every result written
 to a real store, and prints the median runs/s of ``--repeats`` batches. Worker start-up is
 excluded (a warm-up batch runs first). Also printed: the 2-worker scaling ratio, Dask
 relative to local processes, the store's time per result as a share of the mean run
@@ -62,9 +62,9 @@ def measure(
 ) -> dict[str, float]:
     """Medians over ``repeats`` batches of ``n`` runs: runs/s, run and store seconds per
     result, and the workers' CPU share (below 1 when other work takes the cores)."""
-    from sim.executors import Work, execute, make_backend
-    from sim.experiment import load_experiment
-    from sim.store import BatchWriter, Store
+    from sim.experiments.executors import Work, execute, make_backend
+    from sim.experiments.loader import load_experiment
+    from sim.experiments.store import BatchWriter, Store
 
     path = tmp / f"{scenario}_{n}.yaml"
     path.write_text(_experiment_text(scenario, n))
@@ -104,8 +104,8 @@ def measure(
 
 def single_run_seconds(scenario: str) -> float:
     """Median in-process cost of one replicate (to size the batches)."""
-    from sim.executors import _run_function
-    from sim.scenario import load_scenario
+    from sim.config.scenario import load_scenario
+    from sim.experiments.executors import _run_function
 
     run = _run_function()
     params = load_scenario(scenario).params

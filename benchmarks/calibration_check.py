@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from sim.config.scenario import load_scenario
 from sim.model import run_replicate
-from sim.scenario import load_scenario
 
 rep = yaml.safe_load(open(Path(__file__).parents[1] / "sim/data/ghwayran_reported.yaml"))[
     "outcomes"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.scenario import load_scenario
+from sim.config.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 RAISE_AT_H, DIE_AT_H = 13.0, 17.0

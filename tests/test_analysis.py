@@ -9,8 +9,8 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 from test_analysis_synthetic import make_results
 
-from sim import analysis
-from sim.results import Results
+from sim.analysis import tables as analysis
+from sim.experiments.results import Results
 
 
 def _results_from(runs: pd.DataFrame, outcomes: list[str], **kw) -> Results:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from sim.results import Results
+from sim.experiments.results import Results
 
 OUTCOMES = ["left_custody", "deaths_guards", "hours_to_control", "peak_share_held"]
 SERIES = ["inmates_rioting", "guards_on_post", "share_held"]
@@ -183,7 +183,7 @@ def make_sensitivity_results(
     from SALib.sample import morris as morris_sample
     from SALib.sample import sobol as sobol_sample
 
-    from sim.params import PARAMS
+    from sim.model.params import PARAMS
 
     bounds = [list(PARAMS[n_].sweep_range()) for n_ in SA_NAMES]
     problem = {"num_vars": len(SA_NAMES), "names": list(SA_NAMES), "bounds": bounds}

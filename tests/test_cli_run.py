@@ -83,7 +83,7 @@ def test_validate(tmp_path):
 
 
 def test_params_lists_every_parameter():
-    from sim.params import PARAMS
+    from sim.model.params import PARAMS
 
     r = prisonsim("params")
     assert r.returncode == 0

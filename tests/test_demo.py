@@ -22,9 +22,9 @@ import pytest
 
 from sim.cli import main
 from sim.cli.demo import INSTALL_HINT, server_command, server_env
+from sim.config.scenario import load_scenario
 from sim.model import PHASES
-from sim.params import LEVERS, PARAMS, UNCERTAINTIES
-from sim.scenario import load_scenario
+from sim.model.params import LEVERS, PARAMS, UNCERTAINTIES
 from sim.viz.compare import PolicyComparison
 from sim.viz.drawing import dominant_inmate_state, facility_figure, facility_image
 from sim.viz.inputs import (

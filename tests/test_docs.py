@@ -15,7 +15,7 @@ import pytest
 
 from sim.cli.run import params_markdown
 from sim.model import PHASES
-from sim.params import PARAMS
+from sim.model.params import PARAMS
 
 ROOT = Path(__file__).resolve().parent.parent
 ODD = ROOT / "docs" / "odd.md"
@@ -91,7 +91,7 @@ def test_every_parameter_described_outside_the_table():
     prose, _ = _split_table(_odd_text())
     missing = [name for name in PARAMS if not re.search(rf"\b{re.escape(name)}\b", prose)]
     assert not missing, (
-        f"{len(missing)} parameter(s) of sim.params.PARAMS are not mentioned in the text of "
+        f"{len(missing)} parameter(s) of sim.model.params.PARAMS are not mentioned in the text of "
         f"docs/odd.md outside the generated table: {missing}; describe where each acts"
     )
 

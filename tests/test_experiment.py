@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from conftest import ROOT, prisonsim
 
-from sim.configio import ConfigError
-from sim.experiment import load_experiment
-from sim.seeds import derive_seed
+from sim.config.loading import ConfigError
+from sim.experiments.loader import load_experiment
+from sim.experiments.seeds import derive_seed
 
 SHIPPED = sorted((ROOT / "experiments").glob("*.yaml"))
 

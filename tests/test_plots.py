@@ -5,9 +5,10 @@ from __future__ import annotations
 import matplotlib.text
 from test_analysis_synthetic import make_results, make_sensitivity_results
 
-from sim import analysis, plots
-from sim.outcomes import OUTCOMES
-from sim.params import PARAMS
+from sim.analysis import plots
+from sim.analysis import tables as analysis
+from sim.model.outcomes import OUTCOMES
+from sim.model.params import PARAMS
 
 
 def _texts(fig) -> list[str]:

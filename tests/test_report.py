@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from test_analysis_synthetic import make_results, make_sensitivity_results
 
+from sim.analysis.report import build_report, default_out_dir
 from sim.cli import main
-from sim.report import build_report, default_out_dir
 
 FAST = {"n_boot": 300}
 
@@ -113,9 +113,9 @@ def test_cli_directory_is_not_a_store(tmp_path, capsys):
 def test_cli_writes_next_to_the_store_by_default(tmp_path, monkeypatch, capsys):
     db = tmp_path / "warning.sqlite"
     db.write_bytes(b"")
-    fake = types.ModuleType("sim.store")
+    fake = types.ModuleType("sim.experiments.store")
     fake.load_results = lambda path: make_results(replicates=3)
-    monkeypatch.setitem(sys.modules, "sim.store", fake)
+    monkeypatch.setitem(sys.modules, "sim.experiments.store", fake)
     assert main(["report", str(db)]) == 0
     out = default_out_dir(db)
     assert out == tmp_path / "warning_report", out
@@ -126,9 +126,9 @@ def test_cli_writes_next_to_the_store_by_default(tmp_path, monkeypatch, capsys):
 def test_cli_out_option(tmp_path, monkeypatch):
     db = tmp_path / "x.sqlite"
     db.write_bytes(b"")
-    fake = types.ModuleType("sim.store")
+    fake = types.ModuleType("sim.experiments.store")
     fake.load_results = lambda path: make_results(replicates=2)
-    monkeypatch.setitem(sys.modules, "sim.store", fake)
+    monkeypatch.setitem(sys.modules, "sim.experiments.store", fake)
     assert main(["report", str(db), "--out", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r" / "report.html").is_file()
 
@@ -142,7 +142,7 @@ def test_cli_bad_arguments_exit_2(argv, capsys):
 
 def test_scenario_not_at_the_reported_scale_is_not_set_against_reported_ranges(tmp_path):
     """A teaching-scale store must not be drawn against the event's reported ranges."""
-    from sim import analysis
+    from sim.analysis import tables as analysis
 
     results = make_results()
     results.experiment["compare_with_reported"] = False

@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from sim import rules
-from sim.fields import GridGraph
-from sim.layout import moore_neighbours
+from sim.model import rules
+from sim.model.fields import GridGraph
+from sim.model.layout import moore_neighbours
 
 
 def test_hazard_to_probability_boundaries():

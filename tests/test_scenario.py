@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.configio import ConfigError
+from sim.config.loading import ConfigError
+from sim.config.scenario import SCENARIO_DIR, load_scenario
 from sim.model import run_replicate
-from sim.params import PARAMS, defaults, resolve
-from sim.scenario import SCENARIO_DIR, load_scenario
+from sim.model.params import PARAMS, defaults, resolve
 
 REPORTED = yaml.safe_load(
     (Path(__file__).parents[1] / "sim/data/ghwayran_reported.yaml").read_text()

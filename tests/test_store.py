@@ -11,8 +11,8 @@ import pytest
 from conftest import prisonsim
 
 from sim.cli import main
-from sim.experiment import load_experiment
-from sim.store import Store, StoreError, load_results
+from sim.experiments.loader import load_experiment
+from sim.experiments.store import Store, StoreError, load_results
 
 
 def _fake_result(task, outcomes, error=None):

@@ -229,7 +229,9 @@ def test_report_hook_runs_after_a_successful_sweep(make_experiment, tmp_path, ca
         calls.append((Path(db), Path(out_dir)))
         return Path(out_dir) / "index.html"
 
-    monkeypatch.setitem(sys.modules, "sim.report", types.SimpleNamespace(write_report=write_report))
+    monkeypatch.setitem(
+        sys.modules, "sim.analysis.report", types.SimpleNamespace(write_report=write_report)
+    )
     db = tmp_path / "r.db"
     assert (
         main(["sweep", str(make_experiment(replicates=1)), "--out", str(db), "--workers", "1"]) == 0

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from sim import __version__
-from sim.configio import ConfigError
+from sim.config.loading import ConfigError
 
 # Modules that add subcommands, in help order.
 _COMMAND_MODULES = ["sim.cli.run", "sim.cli.sweep", "sim.cli.report", "sim.cli.demo"]

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from sim.cli import UsageError
-from sim.scenario import load_scenario
+from sim.config.scenario import load_scenario
 
 DEMO_PACKAGES = ("solara", "solara_assets", "altair", "ipyvuetify")
 INSTALL_HINT = "install with: python -m pip install -e '.[demo]'"

@@ -27,8 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Build the report; a missing or unreadable store is a one-line usage error."""
+    from sim.analysis.report import write_report
     from sim.cli import UsageError
-    from sim.report import write_report
 
     db = Path(args.db)
     if not db.exists():
@@ -43,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
     except sqlite3.DatabaseError as exc:
         raise UsageError(f"DB: {db} is not a readable results store ({exc})") from None
     except ModuleNotFoundError as exc:
-        if exc.name == "sim.store":
-            raise UsageError("reading a results store needs sim.store, not installed") from None
+        if exc.name == "sim.experiments.store":
+            raise UsageError(
+                "reading a results store needs sim.experiments.store, not installed"
+            ) from None
         raise
     print(f"report written: {path}")
     return 0

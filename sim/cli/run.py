@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 from sim.cli import UsageError
-from sim.configio import load_yaml
-from sim.outcomes import OUTCOMES
-from sim.params import PARAMS, Param
-from sim.scenario import load_scenario, parse_set_options
+from sim.config.loading import load_yaml
+from sim.config.scenario import load_scenario, parse_set_options
+from sim.model.outcomes import OUTCOMES
+from sim.model.params import PARAMS, Param
 
 MAX_SEED = 2**63 - 1
 DEFAULT_SEED = 1
@@ -119,7 +119,7 @@ def format_outcomes(outcomes: dict[str, float]) -> str:
 
 def write_run(out_dir: Path, scenario, seed: int, out) -> list[Path]:
     """Write outcomes.json, series.csv and states.png; same inputs give identical bytes."""
-    from sim.plots import png_bytes, state_counts
+    from sim.analysis.plots import png_bytes, state_counts
 
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"--out {out_dir}: exists and is not a directory")
@@ -143,7 +143,7 @@ def write_run(out_dir: Path, scenario, seed: int, out) -> list[Path]:
 def cmd_validate(args: argparse.Namespace) -> int:
     data, _ = load_yaml(args.file)
     if isinstance(data, dict) and ("design" in data or "levers" in data):
-        from sim.experiment import load_experiment
+        from sim.experiments.loader import load_experiment
 
         experiment = load_experiment(args.file)
         print(f"{args.file}: ok (experiment {experiment.name})")

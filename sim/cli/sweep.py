@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim.configio import did_you_mean
+from sim.config.loading import did_you_mean
 
 EXECUTORS = ("local", "dask")
 FORMATS = ("parquet", "csv")
@@ -200,8 +200,8 @@ def _store_error(exc: Exception) -> Any:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.experiment import load_experiment
-    from sim.store import Store, StoreError, check_store_file
+    from sim.experiments.loader import load_experiment
+    from sim.experiments.store import Store, StoreError, check_store_file
 
     _check_run_options(args)
     exp = load_experiment(args.experiment)
@@ -212,7 +212,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         except StoreError as exc:
             raise _store_error(exc) from None
         if not args.overwrite:
-            from sim.store import read_summary
+            from sim.experiments.store import read_summary
 
             s = read_summary(db)
             raise _store_error(
@@ -226,8 +226,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from sim.experiment import load_experiment
-    from sim.store import Store, StoreError
+    from sim.experiments.loader import load_experiment
+    from sim.experiments.store import Store, StoreError
 
     _check_run_options(args)
     try:
@@ -261,7 +261,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 def _note_code_change(store: Any) -> None:
     """Warn (not refuse) when the code differs from the commit that started the store."""
-    from sim.store import git_state
+    from sim.experiments.store import git_state
 
     row = store.con.execute("SELECT git_commit FROM sessions ORDER BY id LIMIT 1").fetchone()
     commit, dirty = git_state()
@@ -282,8 +282,8 @@ def _check_run_options(args: argparse.Namespace) -> None:
 
 def _run(exp: Any, store: Any, args: argparse.Namespace, command: str) -> int:
     """Run what ``store`` lacks, store each chunk as it finishes, print a summary."""
-    from sim.executors import Work, default_workers, execute, make_backend
-    from sim.store import BatchWriter, StoreError
+    from sim.experiments.executors import Work, default_workers, execute, make_backend
+    from sim.experiments.store import BatchWriter, StoreError
 
     workers = args.workers or default_workers()
     with store:
@@ -356,9 +356,9 @@ def _run(exp: Any, store: Any, args: argparse.Namespace, command: str) -> int:
 
 
 def _report(db: Path) -> None:
-    """Hook for the report layer: write the report if ``sim.report`` is installed."""
+    """Hook for the report layer: write the report if ``sim.analysis.report`` is installed."""
     try:
-        report = importlib.import_module("sim.report")
+        report = importlib.import_module("sim.analysis.report")
     except ImportError:
         return
     write_report = getattr(report, "write_report", None)
@@ -371,7 +371,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     import json
     from contextlib import closing
 
-    from sim.store import StoreError, connect_readonly, read_summary
+    from sim.experiments.store import StoreError, connect_readonly, read_summary
 
     try:
         s = read_summary(args.db)
@@ -407,7 +407,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from sim.store import StoreError, export
+    from sim.experiments.store import StoreError, export
 
     try:
         written = export(args.db, args.format, args.out)

@@ -3,7 +3,7 @@
 Two pages (solara ``routes``; ``page`` is the first, for tools that look for it):
 
 * **Live model**: SolaraViz's controls (Reset, play, Step) and the parameter sliders
-  generated from :data:`sim.params.PARAMS` in the sidebar; in the main area the step's
+  generated from :data:`sim.model.params.PARAMS` in the sidebar; in the main area the step's
   phase names, the facility map and the DataCollector charts.
 * **Compare two policies**: two models with the same seed and base parameters, policy A
   and policy B differing only in lever values chosen on the page, stepping together.
@@ -25,9 +25,9 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.solara_viz import UserInputs
 from mesa.visualization.utils import update_counter
 
+from sim.analysis.plots import fmt, label, png_bytes, short, value_text
 from sim.model import PHASES
-from sim.params import PARAMS
-from sim.plots import fmt, label, png_bytes, short, value_text
+from sim.model.params import PARAMS
 from sim.viz.compare import PolicyComparison, lever_values
 from sim.viz.drawing import facility_figure, held_chart, inmate_chart, legend_figure
 from sim.viz.inputs import (
@@ -250,10 +250,10 @@ def ComparePage():
         html("div", table_html(cmp.count_rows()))
         outcome_rows = cmp.outcome_rows()
         if outcome_rows:
-            html("h4", "Outcomes at the end (registered in sim.outcomes)")
+            html("h4", "Outcomes at the end (registered in sim.model.outcomes)")
             html("div", table_html(outcome_rows))
         else:
-            solara.Text("Outcomes (registered in sim.outcomes) appear when both runs end.")
+            solara.Text("Outcomes (registered in sim.model.outcomes) appear when both runs end.")
 
 
 COMPARE_PATH = "compare-policies"

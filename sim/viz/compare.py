@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.outcomes import OUTCOMES
-from sim.params import LEVERS
+from sim.model.outcomes import OUTCOMES
+from sim.model.params import LEVERS
 from sim.viz.inputs import DemoModel
 
 SHOWN_COUNTS: tuple[str, ...] = (

@@ -1,8 +1,8 @@
 """Pictures of a live model: the facility map and the DataCollector charts.
 
 Built from the model's arrays (its agents are numpy rows, not Mesa Agent objects) with
-matplotlib ``Figure`` objects, never ``pyplot`` (as in :mod:`sim.plots`). Inmate-state
-colours are those of :data:`sim.plots.INMATE_STATES`, so the demo and the reports agree.
+matplotlib ``Figure`` objects, never ``pyplot`` (as in :mod:`sim.analysis.plots`). Inmate-state
+colours are those of :data:`sim.analysis.plots.INMATE_STATES`, so the demo and the reports agree.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.layout import Zone
+from sim.analysis.plots import INMATE_STATES, styled
 from sim.model import FacilityModel
-from sim.plots import INMATE_STATES, styled
-from sim.states import External, Guard, Inmate, Responder
+from sim.model.layout import Zone
+from sim.model.states import External, Guard, Inmate, Responder
 
 ZONES: dict[Zone, tuple[str, str]] = {
     Zone.CORDON: ("cordon edge (reaching it = escaped)", "#cfc6b4"),

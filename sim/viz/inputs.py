@@ -1,4 +1,4 @@
-"""The demo's inputs, generated from :data:`sim.params.PARAMS` (style point 1).
+"""The demo's inputs, generated from :data:`sim.model.params.PARAMS` (style point 1).
 
 :func:`slider_specs` turns every lever and uncertainty declaration into a Mesa SolaraViz
 user-input dict (label with unit, min/max = the declared bounds, the scenario's value as
@@ -11,10 +11,10 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sim.analysis.plots import short
+from sim.config.scenario import Scenario, load_scenario
 from sim.model import FacilityModel
-from sim.params import PARAMS, Param, Role
-from sim.plots import short
-from sim.scenario import Scenario, load_scenario
+from sim.model.params import PARAMS, Param, Role
 
 DEFAULT_SCENARIO = "teaching_small"
 DEFAULT_SEED = 1
@@ -119,7 +119,7 @@ def load_demo_scenario(name_or_file: str | None = None) -> Scenario:
 def fit_joint(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Make independent slider values jointly valid; return them and a note per change.
 
-    Origin shares must sum to at most 1 (``sim.params.check_joint``): if the iraqi and
+    Origin shares must sum to at most 1 (``sim.model.params.check_joint``): if the iraqi and
     third-country sliders together exceed 1, the third-country share is lowered.
     """
     fitted = dict(params)

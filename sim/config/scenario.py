@@ -10,7 +10,7 @@ A scenario file looks like::
     compare_with_reported: true   # at the reported event's scale: reports shade its ranges
 
 Unknown keys, wrong types and out-of-range values are all collected and raised together
-as one :class:`~sim.configio.ConfigError`, one line per mistake naming file, line, field
+as one :class:`~sim.config.loading.ConfigError`, one line per mistake naming file, line, field
 and the allowed values (with "did you mean" for near-miss names).
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sim.configio import (
+from sim.config.loading import (
     ConfigError,
     LineMap,
     Problem,
@@ -33,9 +33,9 @@ from sim.configio import (
     unknown_key_message,
     validation_problems,
 )
-from sim.params import PARAMS, check_joint, defaults
+from sim.model.params import PARAMS, check_joint, defaults
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 class _ScenarioFile(BaseModel):

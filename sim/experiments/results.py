@@ -1,8 +1,8 @@
 """The in-memory form of a results store: what analysis and reports receive.
 
-``sim.store`` builds a :class:`Results` from an SQLite file (``load_results``); analysis,
-plots and reports take a :class:`Results` and never touch a live model or the database
-directly. Tests build one from plain DataFrames.
+``sim.experiments.store`` builds a :class:`Results` from an SQLite file
+(``load_results``); analysis, plots and reports take a :class:`Results` and never touch a
+live model or the database directly. Tests build one from plain DataFrames.
 """
 
 from __future__ import annotations

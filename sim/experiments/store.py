@@ -20,7 +20,7 @@ Tables:
 * ``series``: one row per run with its time series as JSON columns (t_h, values);
 * ``failures``: point_id, replicate, seed, error (one line), traceback.
 
-:func:`load_results` turns a store into a :class:`sim.results.Results`; it is the only
+:func:`load_results` turns a store into a :class:`sim.experiments.results.Results`; it is the only
 thing the analysis and report layers call. Files are opened read-only until they are known
 to be prisonsim stores: a damaged or foreign file is never changed.
 """
@@ -43,7 +43,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.results import Results
+from sim.experiments.results import Results
 
 FORMAT = "prisonsim-results"
 SCHEMA_VERSION = 1
@@ -80,7 +80,7 @@ def package_versions() -> dict[str, str]:
 
 def git_state() -> tuple[str | None, bool | None]:
     """(commit, dirty) of the checkout holding ``sim``, or (None, None) outside git."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
 
     def git(*args: str) -> str | None:
         try:
@@ -190,7 +190,7 @@ class Store:
     # -- creating and opening
     @classmethod
     def create(cls, path: str | Path, experiment: Any, *, journal: str = "wal") -> Store:
-        """Write a new store for ``experiment`` (a :class:`sim.experiment.Experiment`).
+        """Write a new store for ``experiment`` (a :class:`sim.experiments.loader.Experiment`).
 
         The file is built under a temporary name and renamed into place, so a store either
         exists complete with its design or not at all.
@@ -446,7 +446,7 @@ def read_summary(path: str | Path) -> StoreSummary:
 
 # ----------------------------------------------------------------------------- loading
 def load_results(path: str | Path) -> Results:
-    """Read a store (read-only) into a :class:`~sim.results.Results`.
+    """Read a store (read-only) into a :class:`~sim.experiments.results.Results`.
 
     ``runs`` is ordered by (point_id, replicate); ``series`` is long
     (point_id, arm, replicate, t_h, variable, value); for Sobol and Morris designs

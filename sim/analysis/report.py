@@ -1,6 +1,6 @@
 """The experiment report: one self-contained HTML file plus PNG figures and CSV tables.
 
-:func:`build_report` takes a :class:`~sim.results.Results` and writes, into ``out_dir``:
+:func:`build_report` takes a :class:`~sim.experiments.results.Results` and writes, into ``out_dir``:
 
 * ``report.html``: the experiment's question, its design, how complete the store is,
   the figures (embedded as base64 PNG, so the file opens anywhere offline), summary
@@ -14,7 +14,7 @@ against the reported ranges, and fan charts when the store holds time series. A 
 finished store, failures, arms without runs and single replicates are stated in the report
 rather than hidden or drawn as misleading bands.
 
-:func:`write_report` is the same from a store file (``sim.store.load_results``).
+:func:`write_report` is the same from a store file (``sim.experiments.store.load_results``).
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ from typing import Any
 
 import pandas as pd
 
-from sim import __version__, analysis, plots
-from sim.results import Results
+from sim import __version__
+from sim.analysis import plots
+from sim.analysis import tables as analysis
+from sim.experiments.results import Results
 
 log = logging.getLogger(__name__)
 
@@ -659,17 +661,17 @@ def default_out_dir(db_path: str | Path) -> Path:
 
 
 def write_report(db_path: str | Path, out_dir: str | Path | None = None) -> Path:
-    """Load a results store (``sim.store.load_results``) and build its report.
+    """Load a results store (``sim.experiments.store.load_results``) and build its report.
 
-    Raises :class:`sim.configio.ConfigError` if ``db_path`` is not a readable file.
+    Raises :class:`sim.config.loading.ConfigError` if ``db_path`` is not a readable file.
     """
-    from sim.configio import ConfigError, Problem
+    from sim.config.loading import ConfigError, Problem
 
     db = Path(db_path)
     if not db.is_file():
         what = "is a directory, not a results store" if db.is_dir() else "no such results store"
         raise ConfigError([Problem(str(db), None, "", what)])
-    from sim.store import load_results  # lazy: the store module is optional here
+    from sim.experiments.store import load_results  # lazy: the store module is optional here
 
     results = load_results(db)
     return build_report(results, out_dir if out_dir is not None else default_out_dir(db))

@@ -1,4 +1,4 @@
-"""Tidy analysis tables from a :class:`~sim.results.Results` (never from a live model).
+"""Tidy analysis tables from a :class:`~sim.experiments.results.Results` (never from a live model).
 
 Every function takes a ``Results`` (or its ``runs``/``series`` tables) and returns a
 long ("tidy") pandas DataFrame: one row per (group, outcome[, statistic]). Plots and the
@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.params import PARAMS
-from sim.results import Results
+from sim.experiments.results import Results
+from sim.model.params import PARAMS
 
 DEFAULT_BOOT = 2000
 DEFAULT_SEED = 20220120
@@ -365,7 +365,7 @@ def reported_range(outcome: str) -> dict[str, Any] | None:
     ``outcomes.<OUTCOMES[outcome].reported_key>`` of the reported-data file; ``sources``
     lists the source keys of the claims behind the range.
     """
-    from sim.outcomes import OUTCOMES
+    from sim.model.outcomes import OUTCOMES
 
     spec = OUTCOMES.get(outcome)
     if spec is None or not spec.reported_key:

@@ -1,9 +1,9 @@
-"""Figures drawn from the tidy tables of :mod:`sim.analysis` (matplotlib, no pyplot state).
+"""Figures drawn from the tidy tables of :mod:`sim.analysis.tables` (matplotlib, no pyplot state).
 
 Each function returns a :class:`matplotlib.figure.Figure` built directly (not through
 ``pyplot``), so nothing depends on an interactive backend and figures are freed when
 dropped; :func:`png_bytes` renders one with Agg. Axis labels come from the declarations:
-parameters from :data:`sim.params.PARAMS`, outcomes from :data:`sim.outcomes.OUTCOMES`,
+parameters from :data:`sim.model.params.PARAMS`, outcomes from :data:`sim.model.outcomes.OUTCOMES`,
 so every axis carries its unit.
 """
 
@@ -22,9 +22,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sim.analysis import reported_range
-from sim.outcomes import OUTCOMES
-from sim.params import PARAMS
+from sim.analysis.tables import reported_range
+from sim.model.outcomes import OUTCOMES
+from sim.model.params import PARAMS
 
 STYLE = {
     "font.size": 10,
@@ -569,7 +569,7 @@ OTHER_GROUPS = {
 def state_counts(series: pd.DataFrame, title: str = "") -> Figure:
     """One run over simulated hours: inmates by state (top); the other groups' active
     numbers, with the share of the facility held by the uprising on a second axis (bottom).
-    ``series`` is indexed by ``t_h`` with the columns of ``sim.states.series_names()``."""
+    ``series`` is indexed by ``t_h`` with the columns of ``sim.model.states.series_names()``."""
     t = series.index.to_numpy()
     fig = Figure(figsize=(9, 7.6))
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})

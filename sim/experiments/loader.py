@@ -37,7 +37,7 @@ Designs:
 * ``points``: an explicit list of points (``design.points``), each a mapping of lever
   and uncertainty values; omitted names keep the base value.
 
-Mistakes are collected and raised together as one :class:`~sim.configio.ConfigError`,
+Mistakes are collected and raised together as one :class:`~sim.config.loading.ConfigError`,
 one line per mistake with file, line, field, allowed values and "did you mean".
 """
 
@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from sim.configio import (
+from sim.config.loading import (
     ConfigError,
     LineMap,
     Problem,
@@ -64,20 +64,20 @@ from sim.configio import (
     unknown_key_message,
     validation_problems,
 )
-from sim.outcomes import OUTCOMES
-from sim.params import PARAMS, UNCERTAINTIES, Param, check_joint, defaults
-from sim.scenario import (
+from sim.config.scenario import (
     SCENARIO_DIR,
     Scenario,
     check_params,
     load_scenario,
     resolve_scenario_path,
 )
-from sim.seeds import SEED_LIMIT, content_digest, derive_seed
+from sim.experiments.seeds import SEED_LIMIT, content_digest, derive_seed
+from sim.model.outcomes import OUTCOMES
+from sim.model.params import PARAMS, UNCERTAINTIES, Param, check_joint, defaults
 
 DESIGN_TYPES = ("full_factorial", "latin_hypercube", "sobol", "morris", "points")
 DISTRIBUTIONS = ("uniform", "normal", "triangular")
-EXPERIMENT_DIR = Path(__file__).resolve().parent.parent / "experiments"
+EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 

@@ -3,7 +3,7 @@
 Four agent groups (inmates, guards, responders, the external force) are each an
 :class:`AgentArrays`: one array per attribute, one row per agent. A step of
 ``step_minutes`` runs the seven phases of :data:`PHASES` in order (brief section 3; the
-same names in the docs and the demo). Every rule is a function in :mod:`sim.rules`; this
+same names in the docs and the demo). Every rule is a function in :mod:`sim.model.rules`; this
 module wires rules to state. It does no I/O and imports nothing from plotting or UI code.
 
 Mesa integration: seeding (``seed=``, ``self.rng``), ``steps``, ``running``,
@@ -22,12 +22,12 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import rules
-from sim.fields import INF, GridGraph, advance
-from sim.layout import Layout, Zone, layout_from_params
-from sim.outcomes import compute_outcomes
-from sim.params import resolve
-from sim.states import External, Guard, Inmate, Origin, Responder, series_names
+from sim.model import rules
+from sim.model.fields import INF, GridGraph, advance
+from sim.model.layout import Layout, Zone, layout_from_params
+from sim.model.outcomes import compute_outcomes
+from sim.model.params import resolve
+from sim.model.states import External, Guard, Inmate, Origin, Responder, series_names
 
 PHASES: tuple[str, ...] = (
     "events",
@@ -69,9 +69,9 @@ class AgentArrays:
 class RunOutput:
     """What one replicate returns.
 
-    outcomes: registered outcome name -> value (``sim.outcomes.OUTCOMES``).
+    outcomes: registered outcome name -> value (``sim.model.outcomes.OUTCOMES``).
     series: DataFrame indexed by ``t_h`` (hours) with one column per name of
-        ``sim.states.series_names()``, or None if not asked for.
+        ``sim.model.states.series_names()``, or None if not asked for.
     steps: model steps taken.
     """
 
@@ -86,7 +86,7 @@ class FacilityModel(mesa.Model):
     Args:
         seed: seed for Mesa's generators; all randomness comes from ``self.rng``.
         collect_every_steps: DataCollector interval in steps (0: only the final state).
-        **kwargs: parameter values by name (``sim.params.PARAMS``); the rest take defaults.
+        **kwargs: parameter values by name (``sim.model.params.PARAMS``); the rest take defaults.
     """
 
     def __init__(self, *, seed: int | None = None, collect_every_steps: int = 1, **kwargs: Any):
@@ -756,7 +756,7 @@ class FacilityModel(mesa.Model):
     # ------------------------------------------------------------------ results
 
     def outcomes(self) -> dict[str, float]:
-        """Every registered outcome of the current state (``sim.outcomes``)."""
+        """Every registered outcome of the current state (``sim.model.outcomes``)."""
         return compute_outcomes(self)
 
     def series_frame(self) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.states import External, Guard, Inmate, Responder
+from sim.model.states import External, Guard, Inmate, Responder
 
 if TYPE_CHECKING:
     from sim.model import FacilityModel
