@@ -62,6 +62,17 @@ def test_mesa_conventions(teaching_params):
         FacilityModel(seed=1, not_a_parameter=3)
 
 
+def test_step_after_the_end_changes_nothing(teaching_params):
+    model = FacilityModel(seed=2, **teaching_params)
+    model.run_model()
+    steps, outcomes, counts = model.steps, model.outcomes(), dict(model.counts)
+    rows = len(model.datacollector.get_model_vars_dataframe())
+    for _ in range(5):
+        model.step()
+    assert (model.steps, model.outcomes(), model.counts) == (steps, outcomes, counts)
+    assert len(model.datacollector.get_model_vars_dataframe()) == rows
+
+
 def test_no_external_force_and_no_trigger_nobody_leaves(teaching_params):
     for o in _outcomes(teaching_params, range(8), attackers=0, initial_rioter_share=0.0):
         assert o["left_custody"] == 0, o

@@ -279,6 +279,15 @@ class FacilityModel(mesa.Model):
 
     # ------------------------------------------------------------------ stepping
 
+    def _wrapped_step(self, *args: Any, **kwargs: Any) -> None:
+        """Mesa's step wrapper (it counts ``steps``), skipped once the run has ended.
+
+        A finished model never steps past its end: Mesa's SolaraViz steps a model over its
+        render interval without checking ``running``, and ``steps`` must stay the end time.
+        """
+        if self.running:
+            super()._wrapped_step(*args, **kwargs)
+
     def step(self) -> None:
         """One step: the seven phases of :data:`PHASES`, in order."""
         for phase in PHASES:
