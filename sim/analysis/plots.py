@@ -550,18 +550,19 @@ def morris_bars(table: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
 INMATE_STATES = {
     "inmates_confined": ("confined", "#9e9e9e"),
     "inmates_agitated": ("agitated", "#f2b134"),
+    "inmates_uncontrolled": ("out of control inside", "#e07a5f"),
     "inmates_rioting": ("rioting", "#d1495b"),
     "inmates_fleeing": ("fleeing", "#8e44ad"),
     "inmates_escaped": ("escaped (beyond cordon)", "#2d3047"),
     "inmates_recaptured": ("recaptured outside", "#00798c"),
-    "inmates_surrendered": ("surrendered inside", "#66a182"),
+    "inmates_surrendered": ("retaken inside", "#66a182"),
     "inmates_incapacitated": ("incapacitated", "#000000"),
 }
 OTHER_GROUPS = {
     "external_active": ("external force, active", "#d1495b"),
     "responders_engaged": ("responders, engaged", "#00798c"),
     "guards_active": ("guards, on post or responding", "#edae49"),
-    "guards_overwhelmed": ("guards, captured", "#6c757d"),
+    "guards_captured": ("guards, held hostage", "#6c757d"),
 }
 
 
@@ -582,7 +583,7 @@ def state_counts(series: pd.DataFrame, title: str = "") -> Figure:
         "external_active": series[external].sum(axis=1),
         "responders_engaged": series["responders_engaged"],
         "guards_active": series["guards_on_post"] + series["guards_responding"],
-        "guards_overwhelmed": series["guards_overwhelmed"],
+        "guards_captured": series["guards_captured"],
     }
     for col, (text, colour) in OTHER_GROUPS.items():
         bottom.plot(t, other[col], label=text, color=colour, lw=1.8)

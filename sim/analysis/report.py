@@ -43,7 +43,7 @@ FAN_VARIABLES = [
     "inmates_rioting",
     "inmates_fleeing",
     "inmates_escaped",
-    "guards_overwhelmed",
+    "guards_captured",
     "external_holding",
 ]
 MAX_TABLE_ROWS = 60  # longer tables: HTML shows the first rows, the CSV has them all

@@ -1,12 +1,16 @@
-"""Distance fields on the grid, and one step down them.
+"""Distance fields on the grid, and the choice of a next cell down them.
 
 Agents move toward goals by following a distance field: every cell holds the cost of the
-cheapest path to the nearest goal cell, and an agent steps to the neighbour with the
-lowest value. Costs are per cell entered: 1 for open ground, ``inf`` for cells a group
-cannot enter, and for the external force a high finite cost for an intact perimeter cell
-(so its field leads to the perimeter where the path to its goal is shortest, and a breach
-opens the way). Fields are computed in C by ``scipy.sparse.csgraph.dijkstra`` on the
-reversed grid graph, so recomputing one costs well under a millisecond at Ghwayran scale.
+cheapest path to the nearest goal cell, and an agent steps to a neighbour with the lowest
+value. Costs are per cell entered: 1 for open ground, ``inf`` for cells a group cannot
+enter, and for the external force a high finite cost for an intact perimeter cell (so its
+field leads to the perimeter where the path to its goal is shortest, and a breach opens
+the way). Fields are computed in C by ``scipy.sparse.csgraph.dijkstra`` on the reversed
+grid graph.
+
+Where several neighbours are equally good, the agent picks one of them with its own keyed
+uniform (:mod:`sim.model.streams`), so a crowd spreads over equally good cells instead of
+following one fixed tie-break into a single file.
 """
 
 from __future__ import annotations
@@ -53,35 +57,42 @@ class GridGraph:
     def distance(self, cost: np.ndarray, goals: np.ndarray) -> np.ndarray:
         """Cost of the cheapest path from every cell to the nearest of ``goals``.
 
-        ``cost[c]`` is the cost of entering cell c (``inf``: cannot enter). The distance
-        of a cell that cannot enter any neighbour toward a goal is ``inf``. Formula:
-        d(goal) = 0; d(u) = min over neighbours v of cost(v) + d(v).
+        ``cost[c]`` is the cost of entering cell c (``inf``: cannot enter); a cell that
+        cannot be entered cannot be left either. Formula: d(goal) = 0; d(u) = min over
+        neighbours v of cost(v) + d(v); ``inf`` where no goal can be reached.
         """
         if len(goals) == 0:
             return np.full(self.n_cells, INF)
         graph = self._reversed_graph(cost)
         return dijkstra(graph, directed=True, indices=np.asarray(goals), min_only=True)
 
-    def next_hop(self, dist: np.ndarray) -> np.ndarray:
-        """For every cell, the neighbour with the lowest distance, or itself if none is lower.
 
-        A cell with infinite distance (one the group cannot enter or leave toward a goal,
-        e.g. a closed block) keeps its agents where they are. Ties go to the first neighbour
-        in the fixed order of ``moore_neighbours``, so movement is deterministic given the
-        field.
-        """
-        padded = np.append(dist, INF)  # index -1 -> INF
-        nd = padded[self.neighbours]
-        best = np.argmin(nd, axis=1)
-        idx = np.arange(self.n_cells)
-        hop = self.neighbours[idx, best]
-        stay = ~(nd[idx, best] < dist) | ~np.isfinite(dist)
-        hop[stay] = idx[stay]
-        return hop
+def best_neighbours(dist: np.ndarray, neighbours: np.ndarray) -> np.ndarray:
+    """(n_cells, 8) mask of each cell's neighbours on a shortest path down ``dist``.
+
+    A neighbour qualifies when its distance is the lowest among the cell's neighbours and
+    strictly below the cell's own finite distance; a cell at a goal, or with no finite
+    distance, has none (its agents stay).
+    """
+    padded = np.append(dist, INF)  # index -1 (off the grid) -> INF
+    nd = padded[neighbours]
+    lowest = nd.min(axis=1)
+    useful = np.isfinite(dist) & (lowest < dist)
+    return (nd == lowest[:, None]) & useful[:, None]
 
 
-def advance(pos: np.ndarray, hop: np.ndarray, steps: int) -> np.ndarray:
-    """Positions after ``steps`` moves along a next-hop table."""
-    for _ in range(steps):
-        pos = hop[pos]
-    return pos
+def choose_next(
+    cells: np.ndarray, mask: np.ndarray, neighbours: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """Next cell of agents standing on ``cells``: one of the qualifying neighbours in
+    ``mask``, the k-th with k = floor(u x count); the agent's own cell when none qualify.
+
+    ``u`` are the agents' uniforms for this choice (one each).
+    """
+    rows = mask[cells]
+    count = rows.sum(axis=1)
+    k = np.minimum((u * count).astype(np.int64), np.maximum(count - 1, 0))
+    # Position of the k-th True in each row: first index where the running count exceeds k.
+    slot = np.argmax(np.cumsum(rows, axis=1) > k[:, None], axis=1)
+    nxt = neighbours[cells, slot]
+    return np.where(count > 0, nxt, cells)

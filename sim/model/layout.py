@@ -8,7 +8,8 @@ The grid is a rectangle of cells, from the outside in:
   of the south wall;
 * ``YARD``: open interior ground, ``yard_margin_cells`` wide around and between buildings;
 * ``BLOCK``: ``housing_blocks`` equal rectangles in a row, sized so that each holds its
-  share of ``capacity`` at ``persons_per_cell`` occupants per cell;
+  share of ``layout_capacity`` at ``persons_per_cell`` occupants per cell (the drawn size
+  is a setting of its own: the ``capacity`` lever changes crowding, not the geometry);
 * ``MINORS``: a separate, smaller wing at the east end of the row, sized for the minors;
 * ``CONTROL``: two control points (control-room / store analogues) in the yard south of
   the row, near the gate.
@@ -74,10 +75,6 @@ class Layout:
 
     def xy(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return cells % self.width, cells // self.width
-
-    def as_grid(self, values: np.ndarray) -> np.ndarray:
-        """A flat per-cell array as a (height, width) image."""
-        return values.reshape(self.height, self.width)
 
 
 def _rect_dims(n_cells: int) -> tuple[int, int]:
@@ -165,7 +162,7 @@ def build_layout(
 def layout_from_params(params: dict) -> Layout:
     """The layout for a resolved parameter dict."""
     return build_layout(
-        capacity=int(params["capacity"]),
+        capacity=int(params["layout_capacity"]),
         housing_blocks=int(params["housing_blocks"]),
         persons_per_cell=int(params["persons_per_cell"]),
         minors_capacity=int(params["inmates_minor"]),

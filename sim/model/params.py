@@ -18,7 +18,7 @@ modelling assumption, stated as such in the docs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -142,7 +142,8 @@ _DECLARATIONS: list[Param] = [
         "h",
         (0, 72),
         "lever",
-        "Hours from the event's start until the reinforcement group arrives.",
+        "Hours from the event's start until the first reinforcement group arrives (without "
+        "a warning acted on).",
         plausible=(0.5, 12),
         group="response",
     ),
@@ -182,7 +183,8 @@ _DECLARATIONS: list[Param] = [
         "inmates (design)",
         (50, 20000),
         "lever",
-        "Design capacity of the housing blocks; occupancy / capacity sets crowding.",
+        "Design capacity of the housing blocks; occupancy / capacity sets crowding (not the "
+        "grid: see layout_capacity).",
         plausible=(3000, 8000),
         source=("RUDAW-AUG21", "SYRIACPRESS-FEB21"),
         group="facility",
@@ -254,12 +256,13 @@ _DECLARATIONS: list[Param] = [
         group="population",
     ),
     _p(
-        "breach_probability",
+        "breach_rate",
         0.3,
         "1/h",
         (0, 5),
         "uncertainty",
-        "Breach hazard per hour of one external-force agent at a perimeter cell of integrity 0.",
+        "Hazard of a perimeter cell of integrity 0 being breached by a full team "
+        "(breach_team_size) of the external force; x (1 - integrity).",
         plausible=(0.1, 0.6),
         group="external",
     ),
@@ -296,7 +299,14 @@ _DECLARATIONS: list[Param] = [
     ),
     # ---------------------------------------------------------------- settings
     _p(
-        "step_minutes", 15.0, "min", (1, 60), "setting", "Simulated minutes per step.", group="time"
+        "step_minutes",
+        15.0,
+        "min",
+        (1, 60),
+        "setting",
+        "Reporting interval; the model runs ticks of at most this length and at most one "
+        "cell of movement each (see move_cells_per_h), so results do not depend on it.",
+        group="time",
     ),
     _p(
         "horizon_h",
@@ -305,6 +315,16 @@ _DECLARATIONS: list[Param] = [
         (1, 336),
         "setting",
         "Longest simulated time (14 days); runs end earlier once control is restored.",
+        group="time",
+    ),
+    _p(
+        "move_cells_per_h",
+        8.0,
+        "cells/h",
+        (1, 60),
+        "setting",
+        "Cells a moving agent advances per hour down its distance field; a tick lasts at most "
+        "1/move_cells_per_h hours so contact is checked after every hop.",
         group="time",
     ),
     _p(
@@ -318,12 +338,33 @@ _DECLARATIONS: list[Param] = [
         group="facility",
     ),
     _p(
+        "layout_capacity",
+        5000,
+        "persons",
+        (50, 20000),
+        "setting",
+        "Persons the schematic housing blocks are drawn for: sets the grid's size only "
+        "(crowding uses capacity, so changing capacity does not move the geometry).",
+        source=("RUDAW-AUG21", "SYRIACPRESS-FEB21"),
+        group="facility",
+    ),
+    _p(
         "persons_per_cell",
         25,
         "persons/cell",
         (5, 200),
         "setting",
-        "Design occupants per housing-block cell; sets the schematic grid's size.",
+        "Design occupants per housing-block cell; sets the grid's resolution.",
+        group="facility",
+    ),
+    _p(
+        "cell_crowding_limit",
+        2.0,
+        "x persons_per_cell",
+        (1, 10),
+        "setting",
+        "Most agents one cell can hold, as a multiple of persons_per_cell; a move into a "
+        "full cell waits.",
         group="facility",
     ),
     _p(
@@ -345,21 +386,12 @@ _DECLARATIONS: list[Param] = [
         group="facility",
     ),
     _p(
-        "moves_per_step",
-        2,
-        "cells/step",
-        (1, 10),
-        "setting",
-        "Cells a moving agent advances per step along its distance field.",
-        group="time",
-    ),
-    _p(
         "vision_cells",
         2,
         "cells",
         (1, 6),
         "setting",
-        "Radius (Chebyshev) within which inmates count guards and other rioters.",
+        "Radius (Chebyshev) within which agents count authority, rioters and other inmates.",
         group="uprising",
     ),
     _p(
@@ -386,7 +418,8 @@ _DECLARATIONS: list[Param] = [
         "per unit occupancy",
         (0, 2),
         "setting",
-        "Grievance added per unit of block occupancy above design capacity.",
+        "Grievance added per unit of block occupancy (occupants / design capacity) above 1, "
+        "and removed per unit below 1.",
         group="uprising",
     ),
     _p(
@@ -395,8 +428,8 @@ _DECLARATIONS: list[Param] = [
         "",
         (0, 1),
         "setting",
-        "Grievance added (x D) where D = 1 in an opened block or the yard, 0.5 in a closed block "
-        "once the perimeter is breached or the external force is inside.",
+        "Grievance added x D, where D = 1 for an inmate out of control (opened block, yard) "
+        "and 0.5 in a closed block once the perimeter is breached or the force is inside.",
         group="uprising",
     ),
     _p(
@@ -406,6 +439,16 @@ _DECLARATIONS: list[Param] = [
         (0, 1),
         "setting",
         "Grievance added for hardened inmates.",
+        group="uprising",
+    ),
+    _p(
+        "foreign_grievance",
+        0.05,
+        "",
+        (0, 1),
+        "setting",
+        "Grievance added for iraqi and third-country adults (held without prospect of trial "
+        "or return).",
         group="uprising",
     ),
     _p(
@@ -423,18 +466,102 @@ _DECLARATIONS: list[Param] = [
         "1/h",
         (0, 20),
         "setting",
-        "Hazard of an agitated inmate joining a riot, per unit of rioter share nearby.",
+        "Hazard of a willing inmate joining the riot, per unit of rioter share within vision.",
         group="uprising",
     ),
     _p(
         "flee_rate",
-        0.1,
+        0.04,
         "1/h",
         (0, 20),
         "setting",
-        "Hazard per hour of a rioter with no risk aversion starting to flee once a way out "
-        "is open.",
+        "Hazard of a rioter with no risk aversion starting to flee once a way out is open.",
         group="uprising",
+    ),
+    _p(
+        "passive_flee_factor",
+        0.3,
+        "x",
+        (0, 1),
+        "setting",
+        "Flight hazard of an inmate out of control who is not rioting, relative to a rioter's.",
+        group="uprising",
+    ),
+    _p(
+        "block_seizure_rate",
+        0.5,
+        "1/h",
+        (0, 20),
+        "setting",
+        "Hazard of rioters opening their block, scaled by their strength against its guards.",
+        group="uprising",
+    ),
+    _p(
+        "calm_period_h",
+        6.0,
+        "h",
+        (0, 72),
+        "setting",
+        "Hours a contained agitated inmate stays calm (cannot become agitated again).",
+        group="response",
+    ),
+    _p(
+        "contain_rate",
+        0.6,
+        "persons/h per strength",
+        (0, 20),
+        "setting",
+        "Persons an hour one unit of authority strength contains in contact, shared among "
+        "the inmates there and slowed by the uprising's strength: rate x A / (U + N).",
+        group="response",
+    ),
+    _p(
+        "surrender_rate",
+        0.05,
+        "1/h",
+        (0, 5),
+        "setting",
+        "Hazard of a rioter surrendering under full pressure (authority nearby and no other "
+        "rioters); zero with no authority within vision.",
+        group="response",
+    ),
+    _p(
+        "surrender_fatigue_h",
+        24.0,
+        "h",
+        (1, 336),
+        "setting",
+        "Hours of rioting after which a rioter's surrender hazard has doubled (fatigue).",
+        group="response",
+    ),
+    _p(
+        "hardened_surrender_factor",
+        0.25,
+        "x",
+        (0, 1),
+        "setting",
+        "Surrender hazard of a hardened rioter relative to others (holdouts).",
+        group="response",
+    ),
+    _p(
+        "base_readiness",
+        0.4,
+        "share",
+        (0, 1),
+        "setting",
+        "Guard readiness with no warning acted on; a long warning fully acted on raises it "
+        "toward 1.",
+        group="staffing",
+    ),
+    _p(
+        "warning_build_h",
+        12.0,
+        "h",
+        (0.5, 168),
+        "setting",
+        "Hours of warning in which preparations close 63 % of the gap (1 - exp(-lead / "
+        "warning_build_h)); saturates by design after about three of them.",
+        group="warning",
     ),
     _p(
         "cordon_max",
@@ -451,62 +578,27 @@ _DECLARATIONS: list[Param] = [
         "persons/cell",
         (0.1, 20),
         "setting",
-        "Engaged responders per perimeter cell needed to close the cordon fully.",
-        group="response",
-    ),
-    _p(
-        "block_seizure_rate",
-        0.5,
-        "1/h",
-        (0, 20),
-        "setting",
-        "Hazard per hour of rioters opening their block, scaled by their local superiority.",
-        group="uprising",
-    ),
-    _p(
-        "contain_rate",
-        0.6,
-        "1/h",
-        (0, 20),
-        "setting",
-        "Hazard per hour of containing an inmate, per unit of local authority ratio.",
-        group="response",
-    ),
-    _p(
-        "surrender_rate",
-        0.02,
-        "1/h",
-        (0, 5),
-        "setting",
-        "Base hazard per hour of a rioter surrendering, raised by nearby authority: "
-        "x (1 + A / (U + 1)).",
-        group="response",
-    ),
-    _p(
-        "base_readiness",
-        0.4,
-        "share",
-        (0, 1),
-        "setting",
-        "Guard readiness with no warning acted on; a full warning raises it to 1.",
-        group="staffing",
-    ),
-    _p(
-        "town_search_rate",
-        0.02,
-        "1/h",
-        (0, 5),
-        "setting",
-        "Recapture hazard per hour for inmates in the town once reinforcements have arrived.",
+        "Engaged responders per perimeter cell that close 63 % of the cordon.",
         group="response",
     ),
     _p(
         "at_large_recapture_rate",
-        0.002,
+        0.02,
         "1/h",
         (0, 1),
         "setting",
-        "Recapture hazard per hour for inmates beyond the cordon, once reinforcements arrived.",
+        "Recapture hazard of an inmate beyond the cordon when the search for it starts "
+        "(at its escape, or at the reinforcements' arrival if later).",
+        group="response",
+    ),
+    _p(
+        "search_decay_h",
+        24.0,
+        "h",
+        (1, 336),
+        "setting",
+        "E-folding time of the search's intensity for one fugitive (the trail goes cold); "
+        "most recaptures come within about three of them.",
         group="response",
     ),
     _p(
@@ -521,12 +613,23 @@ _DECLARATIONS: list[Param] = [
         group="response",
     ),
     _p(
-        "air_support_factor",
-        2.0,
-        "x",
-        (1, 10),
+        "air_support_rate",
+        0.01,
+        "1/h",
+        (0, 1),
         "setting",
-        "Multiplier on the external force's attrition hazard once air support starts.",
+        "Hazard of incapacitation for each active member of the external force once air "
+        "support has started (a model-level effect, no contact needed).",
+        group="response",
+    ),
+    _p(
+        "assault_superiority",
+        2.0,
+        "ratio",
+        (0.1, 10),
+        "setting",
+        "Reinforcements go into the facility only while the authority side's total strength "
+        "is at least this multiple of the uprising's; until then they hold the cordon.",
         group="response",
     ),
     _p(
@@ -550,22 +653,42 @@ _DECLARATIONS: list[Param] = [
         group="response",
     ),
     _p(
+        "breach_team_size",
+        10,
+        "persons",
+        (1, 200),
+        "setting",
+        "External-force agents at one perimeter cell that breach it at the full breach_rate; "
+        "fewer act in proportion.",
+        group="external",
+    ),
+    _p(
         "external_hold_h",
         120.0,
         "h",
         (1, 336),
         "setting",
-        "Hours after the event's start when the external force withdraws (if not reduced first).",
+        "Hours after the event's start when the external force withdraws (if not before).",
         group="external",
     ),
     _p(
-        "external_withdraw_share",
-        0.25,
+        "external_withdraw_loss_share",
+        0.5,
         "share",
         (0, 1),
         "setting",
-        "The external force withdraws when its active share falls below this.",
+        "The external force withdraws once this share of its members is incapacitated.",
         group="external",
+    ),
+    _p(
+        "strength_guard",
+        1.0,
+        "guard-equivalents",
+        (0, 10),
+        "setting",
+        "Engagement strength of a fully ready guard; a guard's is strength_guard x (1 + "
+        "readiness) / 2.",
+        group="engagement",
     ),
     _p(
         "strength_inmate",
@@ -603,12 +726,30 @@ _DECLARATIONS: list[Param] = [
         "Strength added to the uprising side per control point it holds.",
         group="engagement",
     ),
+    _p(
+        "guard_capture_share",
+        0.5,
+        "share",
+        (0, 1),
+        "setting",
+        "Share of the guards the uprising's inmates overcome who are taken hostage rather "
+        "than incapacitated.",
+        group="engagement",
+    ),
+    _p(
+        "hostage_harm_rate",
+        0.005,
+        "1/h",
+        (0, 1),
+        "setting",
+        "Hazard of a captured guard being incapacitated while held.",
+        group="engagement",
+    ),
 ]
 
 PARAMS: dict[str, Param] = {p.name: p for p in _DECLARATIONS}
 LEVERS: tuple[str, ...] = tuple(p.name for p in _DECLARATIONS if p.role == "lever")
 UNCERTAINTIES: tuple[str, ...] = tuple(p.name for p in _DECLARATIONS if p.role == "uncertainty")
-SETTINGS: tuple[str, ...] = tuple(p.name for p in _DECLARATIONS if p.role == "setting")
 
 
 def defaults() -> dict[str, float | int | bool]:
@@ -642,7 +783,3 @@ def check_joint(values: Mapping[str, Any]) -> None:
             "iraqi_share + third_country_share must be at most 1 "
             f"(got {values['iraqi_share']:g} + {values['third_country_share']:g})"
         )
-
-
-def by_role(role: Role) -> Iterable[Param]:
-    return (p for p in _DECLARATIONS if p.role == role)

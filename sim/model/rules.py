@@ -1,9 +1,9 @@
 """The model's rules: small, pure, vectorised functions of arrays and parameters.
 
-Each function states its formula and its source, and any departure from the source. Rules
-that draw random numbers take the generator as an argument; nothing here keeps state, does
-I/O or touches a global random generator. Rates are hazards per hour; a hazard ``h`` over a
-step of ``dt`` hours becomes a probability ``1 - exp(-h dt)`` (:func:`hazard_to_probability`).
+Each function states its formula and its source, and any departure from the source.
+Nothing here keeps state, does I/O or draws random numbers (draws come from the keyed
+streams of :mod:`sim.model.streams`). Rates are hazards per hour; a hazard ``h`` over a tick
+of ``dt`` hours becomes a probability ``1 - exp(-h dt)`` (:func:`hazard_to_probability`).
 """
 
 from __future__ import annotations
@@ -16,11 +16,6 @@ import numpy as np
 def hazard_to_probability(hazard_per_h: np.ndarray | float, dt_h: float) -> np.ndarray:
     """P(event within dt) for a constant hazard: ``1 - exp(-h * dt)``; h <= 0 gives 0."""
     return -np.expm1(-np.maximum(hazard_per_h, 0.0) * dt_h)
-
-
-def draw(rng: np.random.Generator, probability: np.ndarray) -> np.ndarray:
-    """One Bernoulli draw per element (always consumes ``probability.size`` uniforms)."""
-    return rng.random(np.shape(probability)) < probability
 
 
 def box_sum(maps: np.ndarray, radius: int) -> np.ndarray:
@@ -45,22 +40,37 @@ def box_sum(maps: np.ndarray, radius: int) -> np.ndarray:
 # ----------------------------------------------------------------- events and levers
 
 
-def guard_readiness(base: float, acted_on: float, lead_time_h: float) -> float:
-    """Readiness after a warning: ``base + (1 - base) * acted_on * min(1, lead / 24 h)``.
+def warning_preparation(acted_on: float, lead_time_h: float, build_h: float) -> float:
+    """Share of the preparations a warning buys: ``acted_on * (1 - exp(-lead / build_h))``.
 
-    A full day's warning fully acted on brings readiness to 1; a warning with no lead time
-    or not acted on leaves it at ``base``. (Assumption; the reported context is only that
-    warnings existed and were not acted on: AP-ABDI.)
+    Preparation builds up with lead time and saturates by design: 63 % of the gap closes in
+    ``build_h`` hours, 95 % in three times that. (Assumption; the reported context is only
+    that warnings existed and were not acted on: AP-ABDI.)
     """
-    return base + (1.0 - base) * acted_on * min(1.0, lead_time_h / 24.0)
+    return acted_on * -np.expm1(-max(lead_time_h, 0.0) / build_h)
 
 
-def responder_arrival_h(delay_h: float, acted_on: float, lead_time_h: float) -> float:
-    """Hours until reinforcements arrive: ``max(0, delay - acted_on * lead_time)``.
+def guard_readiness(base: float, preparation: float) -> float:
+    """Readiness after a warning: ``base + (1 - base) * preparation``."""
+    return base + (1.0 - base) * preparation
 
-    Acting on a warning brings the reinforcement group forward by the warning's lead time.
+
+def responder_arrival_h(delay_h: float, preparation: float) -> float:
+    """Hours until the first reinforcement group arrives: ``delay * (1 - preparation)``.
+
+    A warning acted on stages the reinforcements nearer, in proportion to the preparation
+    it buys; they never arrive before the event begins.
     """
-    return max(0.0, delay_h - acted_on * lead_time_h)
+    return delay_h * (1.0 - preparation)
+
+
+def guard_strength(readiness: float | np.ndarray, strength_guard: float) -> np.ndarray:
+    """Engagement strength of a guard: ``strength_guard * (1 + readiness) / 2``.
+
+    A guard with no readiness fights at half strength, a fully ready one at full.
+    (Assumption.)
+    """
+    return strength_guard * (1.0 + np.asarray(readiness, dtype=float)) / 2.0
 
 
 def hardened_probabilities(
@@ -104,10 +114,9 @@ def arrest_probability(authority: np.ndarray, rioters: np.ndarray, k: float) -> 
     Source: Epstein (2002), PNAS 99 suppl. 3, "estimated arrest probability" with k = 2.3.
     Departure: Epstein's NetLogo code uses ``floor(C / A)`` and Mesa's example ``round``;
     here the ratio is continuous (no rounding), so at C/A = 2/3 P is 0.78 rather than 0 or
-    0.9. ``authority`` is the readiness-weighted count of guards and responders within
-    vision; ``rioters`` counts active rioters within vision (the agent itself counts as the
-    ``+ 1``). Authority is the strength-weighted count: guards 0.5 x (1 + readiness),
-    responders ``strength_responder``.
+    0.9. ``authority`` is the strength-weighted authority within vision (guards
+    :func:`guard_strength`, responders ``strength_responder``); ``rioters`` counts rioters
+    within vision (the agent itself is the ``+ 1``).
     """
     return -np.expm1(-k * authority / (rioters + 1.0))
 
@@ -119,33 +128,32 @@ def effective_grievance(
     crowding_gain: float,
     disturbance_gain: float,
 ) -> np.ndarray:
-    """``clip(G + crowding_gain * max(0, occupancy - 1) + disturbance_gain * D, 0, 1)``.
+    """``clip(G + crowding_gain * (occupancy - 1) + disturbance_gain * D, 0, 1)``.
 
-    G is the agent's grievance (Epstein: hardship x (1 - legitimacy), plus a bonus if
-    hardened); occupancy is its block's occupants / design capacity; D is 1 in an opened
-    block or the yard, 0.5 elsewhere once the perimeter is breached or the external force
-    is inside, else 0.
+    G is the agent's grievance (Epstein: hardship x (1 - legitimacy), plus bonuses if
+    hardened or foreign); occupancy its block's occupants / design capacity (crowding above
+    1 raises grievance, room below 1 lowers it; 1 outside the blocks); D the disturbance
+    (1 out of control, 0.5 in a closed block once the facility is under attack, else 0).
     """
-    raised = grievance + crowding_gain * np.maximum(0.0, occupancy - 1.0)
+    raised = grievance + crowding_gain * (occupancy - 1.0)
     return np.clip(raised + disturbance_gain * disturbance, 0.0, 1.0)
 
 
 def is_agitated(
     grievance_eff: np.ndarray, risk_aversion: np.ndarray, arrest_p: np.ndarray, threshold: float
 ) -> np.ndarray:
-    """Epstein's activation rule: agitated iff ``G - R * P > T``."""
+    """Epstein's activation rule: agitated (willing to join a riot) iff ``G - R * P > T``."""
     return grievance_eff - risk_aversion * arrest_p > threshold
 
 
-def riot_hazard(
-    share_rioting_nearby: np.ndarray, disturbance: np.ndarray, rate: float
-) -> np.ndarray:
-    """Hazard of an agitated inmate joining a riot: ``rate * (share_rioting_nearby + D)``.
+def riot_hazard(share_rioting_nearby: np.ndarray, rate: float) -> np.ndarray:
+    """Hazard of a willing inmate joining the riot: ``rate * share_rioting_nearby``.
 
-    Contact contagion: zero where nobody nearby riots and the zone is undisturbed, so an
-    uprising needs a seed (the simultaneous start, or the external force's arrival).
+    Contact contagion: zero where nobody within vision riots, so the uprising needs a seed
+    (the simultaneous rising at the start). Only inmates passing Epstein's rule
+    (:func:`is_agitated`) are exposed, so participation stays bounded.
     """
-    return rate * (share_rioting_nearby + disturbance)
+    return rate * share_rioting_nearby
 
 
 def block_seizure_hazard(
@@ -153,43 +161,73 @@ def block_seizure_hazard(
 ) -> np.ndarray:
     """Hazard of rioters opening their block: ``rate * x / (1 + x)``, x = S / (A + 1).
 
-    S is the rioters' summed strength in the block, A the guards' readiness-weighted
-    strength there; the hazard saturates at ``rate`` when rioters far outnumber guards.
+    S is the rioters' summed strength in the block, A the guards' strength there; the hazard
+    saturates at ``rate`` when rioters far outnumber guards.
     """
     x = rioter_strength / (authority + 1.0)
     return rate * x / (1.0 + x)
 
 
-def flee_hazard(risk_aversion: np.ndarray, rate: float, cordon: float) -> np.ndarray:
-    """Hazard of a rioter starting to flee when a way out is open: ``rate * (1 - R) * (1 - c)``.
+def flee_hazard(
+    risk_aversion: np.ndarray, rate: float, cordon: float, factor: np.ndarray | float = 1.0
+) -> np.ndarray:
+    """Hazard of starting to flee when a way out is open: ``rate * (1 - R) * (1 - c) * f``.
 
-    ``c`` is the cordon's closure (:func:`cordon_closure`), 0 before reinforcements arrive.
+    ``c`` is the cordon's closure (:func:`cordon_closure`), 0 before reinforcements arrive;
+    ``f`` is 1 for a rioter and ``passive_flee_factor`` for an inmate out of control who
+    does not riot.
     """
-    return rate * (1.0 - risk_aversion) * (1.0 - cordon)
+    return rate * (1.0 - risk_aversion) * (1.0 - cordon) * factor
 
 
 def cordon_closure(
     engaged_responders: int, perimeter_cells: int, per_cell: float, c_max: float
 ) -> float:
     """Model-level cordon (brief section 2: curfew and search as model-level effects):
-    ``c_max * min(1, engaged / (perimeter_cells * per_cell))``."""
-    return c_max * min(1.0, engaged_responders / (perimeter_cells * per_cell))
+    ``c_max * (1 - exp(-engaged / (perimeter_cells * per_cell)))``.
+
+    Every responder adds to the cordon with diminishing returns: 63 % of ``c_max`` at
+    ``per_cell`` responders per perimeter cell, 95 % at three times that.
+    """
+    return c_max * -np.expm1(-engaged_responders / (perimeter_cells * per_cell))
 
 
 # ----------------------------------------------------------------- response and engagement
 
 
-def contain_hazard(authority: np.ndarray, uprising: np.ndarray, rate: float) -> np.ndarray:
-    """Hazard of containing an inmate: ``rate * A / (U + 1)``.
+def contain_hazard(
+    authority: np.ndarray, uprising: np.ndarray, targets: np.ndarray, rate: float
+) -> np.ndarray:
+    """Hazard of containing an inmate: ``rate * A / (U + N)``.
 
-    A is the authority strength and U the uprising strength in the 3x3 neighbourhood.
+    A is the authority strength and U the uprising strength in the 3x3 neighbourhood, N the
+    inmates there who could be contained (agitated, out of control, rioting or fleeing; at
+    least the inmate itself). Containment is work shared among the inmates in contact, as
+    attrition is: a neighbourhood's authority contains about ``rate * A`` persons an hour
+    however many are around, fewer when the uprising resists. (Assumption; the analogue of
+    Epstein's arrest, without a jail term.)
     """
-    return rate * authority / (uprising + 1.0)
+    return rate * authority / (uprising + np.maximum(targets, 1.0))
 
 
-def surrender_hazard(authority_ratio: np.ndarray, rate: float) -> np.ndarray:
-    """Hazard of a rioter surrendering: ``rate * (1 + A / (U + 1))`` (pressure raises it)."""
-    return rate * (1.0 + authority_ratio)
+def surrender_hazard(
+    authority: np.ndarray,
+    uprising: np.ndarray,
+    hours_rioting: np.ndarray,
+    rate: float,
+    fatigue_h: float,
+    factor: np.ndarray | float = 1.0,
+) -> np.ndarray:
+    """Hazard of a rioter surrendering: ``rate * A / (A + U) * (1 + t / fatigue_h) * f``.
+
+    Pressure ``A / (A + U)``: authority strength A against the uprising's strength U within
+    vision (U includes the rioter), so an isolated rioter facing authority feels it fully
+    and a rioter among many hardly; zero where no authority is within vision. Fatigue: the
+    hazard grows with the hours ``t`` spent rioting. ``f`` is ``hardened_surrender_factor``
+    for hardened rioters (holdouts), else 1. (Assumption.)
+    """
+    pressure = np.where(authority > 0, authority / np.maximum(authority + uprising, 1e-12), 0.0)
+    return rate * pressure * (1.0 + hours_rioting / fatigue_h) * factor
 
 
 def attrition_hazard(enemy_strength: np.ndarray, own_count: np.ndarray, rate: float) -> np.ndarray:
@@ -202,15 +240,29 @@ def attrition_hazard(enemy_strength: np.ndarray, own_count: np.ndarray, rate: fl
     return rate * enemy_strength / np.maximum(own_count, 1.0)
 
 
-def breach_hazard(attackers_at_cell: np.ndarray, integrity: np.ndarray, p: float) -> np.ndarray:
-    """Hazard of a perimeter cell being breached: ``p * (1 - integrity) * n``.
+def breach_hazard(
+    attackers_at_cell: np.ndarray, integrity: np.ndarray, rate: float, team_size: float
+) -> np.ndarray:
+    """Hazard of a perimeter cell being breached: ``rate * (1 - integrity) * min(1, n / team)``.
 
-    n is the number of external-force agents whose next move is into that cell; an
-    integrity of 1 cannot be breached.
+    n is the number of external-force agents whose next move is into that cell; a full team
+    works at the full rate and more add nothing (there is room for a team at one cell), so a
+    larger force acts by attacking more cells. An integrity of 1 cannot be breached.
     """
-    return p * (1.0 - integrity) * attackers_at_cell
+    return rate * (1.0 - integrity) * np.minimum(1.0, attackers_at_cell / team_size)
 
 
-def survival(rate_per_h: float, hours: float) -> float:
-    """Probability of no event over ``hours`` at a constant hazard: ``exp(-rate * hours)``."""
-    return float(np.exp(-rate_per_h * max(hours, 0.0)))
+def search_hazard_integral(
+    start_h: np.ndarray, t0_h: float, t1_h: float, rate: float, decay_h: float
+) -> np.ndarray:
+    """Integrated recapture hazard over [t0, t1] for fugitives whose search began at ``start``.
+
+    The search for one fugitive has hazard ``rate * exp(-(t - start) / decay_h)`` from
+    ``start`` on (the trail goes cold), so over [t0, t1] it integrates to
+    ``rate * decay_h * (exp(-a / decay_h) - exp(-b / decay_h))`` with a, b the times since
+    ``start`` clipped at 0. The probability of recapture in the interval is
+    ``1 - exp(-integral)``; over an unbounded time it is ``1 - exp(-rate * decay_h)``.
+    """
+    a = np.maximum(t0_h - start_h, 0.0)
+    b = np.maximum(t1_h - start_h, 0.0)
+    return rate * decay_h * (np.exp(-a / decay_h) - np.exp(-b / decay_h))

@@ -9,20 +9,21 @@ from enum import IntEnum
 
 
 class Inmate(IntEnum):
-    CONFINED = 0
-    AGITATED = 1
-    RIOTING = 2
-    FLEEING = 3
-    ESCAPED = 4  # beyond the cordon edge, at large
-    RECAPTURED = 5  # caught after leaving custody
-    SURRENDERED = 6  # gave up inside the perimeter
-    INCAPACITATED = 7
+    CONFINED = 0  # under authority control, calm
+    AGITATED = 1  # under control, but grievance outweighs perceived risk (Epstein's "active")
+    UNCONTROLLED = 2  # out of authority control inside the perimeter, not rioting
+    RIOTING = 3
+    FLEEING = 4
+    ESCAPED = 5  # beyond the cordon edge, at large
+    RECAPTURED = 6  # caught after leaving custody
+    SURRENDERED = 7  # retaken inside the perimeter after being out of control
+    INCAPACITATED = 8
 
 
 class Guard(IntEnum):
     ON_POST = 0
     RESPONDING = 1
-    OVERWHELMED = 2  # captured by the uprising
+    CAPTURED = 2  # held by the uprising (a hostage)
     INCAPACITATED = 3
 
 
@@ -45,6 +46,16 @@ class Origin(IntEnum):
     SYRIAN = 0
     IRAQI = 1
     THIRD_COUNTRY = 2
+
+
+EXTERNAL_ACTIVE = (External.APPROACHING, External.BREACHING, External.INSIDE, External.HOLDING)
+"""External-force states that count as present and fighting."""
+
+GUARD_ACTIVE = (Guard.ON_POST, Guard.RESPONDING)
+"""Guard states on the authority side."""
+
+INMATE_OUT_OF_CONTROL_INSIDE = (Inmate.UNCONTROLLED, Inmate.RIOTING)
+"""Inmate states that a retaking of the facility turns into ``SURRENDERED``."""
 
 
 def series_names() -> list[str]:
