@@ -25,6 +25,8 @@ DEFAULT_PORT = 8765
 OFFLINE_ENV = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
     "SOLARA_TELEMETRY_SENTRY_ENABLE": "false",
+    "SOLARA_THEME_SHOW_BANNER": "false",  # a fixed corner badge that covers the legend
+    "SOLARA_THEME_TITLE": "prisonsim demo",
 }
 
 
