@@ -37,6 +37,7 @@ from sim.viz.inputs import (
     SEED_SLIDER,
     DemoModel,
     InputSpec,
+    bare_value,
     changed_values,
     input_specs,
     load_demo_scenario,
@@ -134,10 +135,20 @@ def NumberBox(spec: InputSpec | None, value: float, on_value: Callable[[Any], No
 
 
 @solara.component
-def ParamInput(spec: InputSpec, value: Any, on_value: Callable[[Any], None]):
-    """Label, always-visible value box and slider (or a switch) for one parameter."""
+def ParamInput(
+    spec: InputSpec, value: Any, on_value: Callable[[Any], None], applied_value: Any = None
+):
+    """Label, always-visible value box and slider (or a switch) for one parameter.
+
+    A value that differs from ``applied_value`` (the running model's) is marked in amber.
+    """
+    changed = applied_value is not None and applied_value != value
+    mark = (f" <span class='prisonsim-changed' style='color:#b26a00'>(was "
+            f"{bare_value(spec.name, applied_value)})</span>" if changed else "")  # fmt: skip
     if spec.kind == "bool":
-        solara.Checkbox(label=spec.label, value=bool(value), on_value=on_value)
+        with solara.Row(style="align-items: center"):
+            solara.Checkbox(label=spec.label, value=bool(value), on_value=on_value)
+            html("span", mark, "font-size: 13px")
         return
     lo, hi = min(spec.slider[0], value), max(spec.slider[1], value)
     slider = solara.SliderInt if spec.kind == "int" else solara.SliderFloat
@@ -145,7 +156,7 @@ def ParamInput(spec: InputSpec, value: Any, on_value: Callable[[Any], None]):
         with solara.Row(justify="space-between", style="align-items: center"):
             solara.HTML(
                 tag="span",
-                unsafe_innerHTML=spec.label,
+                unsafe_innerHTML=spec.label + mark,
                 style="font-size: 13px",
                 classes=["prisonsim-label"],
                 attributes={"title": spec.help},
@@ -167,9 +178,17 @@ def Settings():
     html(
         "div",
         f"<b>Settings</b> (scenario <code>{SCENARIO.name}</code>). Slider ranges are "
-        "the plausible ranges; type any allowed value in the box.",
+        "the plausible ranges; type any allowed value in the box. Hover a name for what "
+        "it means.",
         "font-size: 13px",
     )
+    if changed_values(applied.value, values):
+        html(
+            "div",
+            "Amber: not yet in the live model; press Reset on <i>Live model</i> to apply.",
+            "font-size: 13px; color: #b26a00",
+            ["prisonsim-sidebar-pending"],
+        )
     with solara.Row(style="align-items: center"):
         html("span", "Seed", "font-size: 13px; min-width: 60px")
         NumberBox(None, values["seed"], lambda v: set_setting("seed", v))
@@ -188,7 +207,8 @@ def Settings():
         html("div", f"<b>{title}</b>", "margin-top: 8px; font-size: 13px")
         for name, spec in SPECS.items():
             if spec.role == role:
-                ParamInput(spec, values[name], lambda v, n=name: set_setting(n, v))
+                ParamInput(spec, values[name], lambda v, n=name: set_setting(n, v),
+                           applied.value.get(name))  # fmt: skip
     solara.Button(
         "Back to the scenario's values",
         text=True,
@@ -374,7 +394,7 @@ def live_model() -> DemoModel:
 @solara.component
 def LivePage():
     live_model()
-    with solara.Column(gap="4px"):
+    with solara.Column(gap="4px", style="max-width: 1400px"):
         html(
             "p",
             explain.INTRO,
