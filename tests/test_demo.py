@@ -228,6 +228,7 @@ def test_numbers_are_exact_enough_to_check_a_difference():
         "741",
         "−65.5",
     )
+    assert explain.exact(0.17714) == "0.177" and explain.exact(-0.0) == "0"
     assert explain.clock(3.25) == "3 h 15 min" and explain.clock(25.5) == "25 h 30 min"
     assert explain.clock(0) == "0 min" and explain.clock(50) == "2 d 2 h"
 
@@ -459,6 +460,9 @@ def _live_page(b: Browser) -> None:
     b.button("Reset").click()
     expect(page.locator(".prisonsim-pending")).to_have_count(0)
     expect(page.locator(".prisonsim-status")).to_contain_text("(step 0)")
+    b.button("Back to the scenario's values").click()
+    expect(number).to_have_value("3")
+    expect(page.locator(".prisonsim-pending")).to_contain_text("Guards per 100 inmates: 12 → 3")
 
 
 def _runs_page(b: Browser) -> None:
@@ -479,11 +483,22 @@ def _compare_page(b: Browser) -> None:
     page.get_by_role("tab", name="Compare two policies").click()
     expect(page.locator(".prisonsim-compare-B")).to_be_visible()
     expect(page.locator(".prisonsim-differences")).to_contain_text("identical")
+    b_guards = page.locator(".prisonsim-policy-b .prisonsim-input").filter(
+        has_text="Guards per 100 inmates"
+    )
+    b_guards.locator(".prisonsim-number input").fill("8")
+    b_guards.locator(".prisonsim-number input").press("Enter")
+    expect(page.locator(".prisonsim-differences")).to_contain_text("Guards per 100 inmates: 3 → 8")
+    expect(b_guards.locator(".prisonsim-changed")).to_have_text("(A: 3)")
     b.button("+1 h").click()
     expect(page.locator(".prisonsim-arm-time-B")).to_contain_text("1 h (step 4)")
+    expect(page.locator(".prisonsim-arm-time-A")).to_contain_text("1 h (step 4)")
     b.shot("demo_compare_1280x720.png")
     b.button("Run to the end").click()
-    expect(page.locator(".prisonsim-diff-outcomes")).to_be_visible()
+    tables = page.locator(".prisonsim-diff-outcomes")
+    expect(tables).to_be_visible()
+    tables.scroll_into_view_if_needed()
+    b.shot("demo_compare_end_1280x720.png")
     big = b.open((1920, 1080))
     big.goto(b.url)
     b.expect(big.locator(".prisonsim-legend")).to_be_in_viewport()

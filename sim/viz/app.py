@@ -136,15 +136,20 @@ def NumberBox(spec: InputSpec | None, value: float, on_value: Callable[[Any], No
 
 @solara.component
 def ParamInput(
-    spec: InputSpec, value: Any, on_value: Callable[[Any], None], applied_value: Any = None
+    spec: InputSpec,
+    value: Any,
+    on_value: Callable[[Any], None],
+    reference: Any = None,
+    reference_name: str = "was",
 ):
     """Label, always-visible value box and slider (or a switch) for one parameter.
 
-    A value that differs from ``applied_value`` (the running model's) is marked in amber.
+    A value that differs from ``reference`` (the running model's, or policy A's) is
+    marked in amber: ``(was 3)``, ``(A: 3)``.
     """
-    changed = applied_value is not None and applied_value != value
-    mark = (f" <span class='prisonsim-changed' style='color:#b26a00'>(was "
-            f"{bare_value(spec.name, applied_value)})</span>" if changed else "")  # fmt: skip
+    changed = reference is not None and reference != value
+    mark = (f" <span class='prisonsim-changed' style='color:#b26a00'>({reference_name} "
+            f"{bare_value(spec.name, reference)})</span>" if changed else "")  # fmt: skip
     if spec.kind == "bool":
         with solara.Row(style="align-items: center"):
             solara.Checkbox(label=spec.label, value=bool(value), on_value=on_value)
@@ -538,14 +543,21 @@ def set_policy_b(name: str, value: Any) -> None:
 
 
 def compare_rows(rows: list[tuple[str, float, float]]) -> str:
-    """An HTML table: name with unit, A, B, B − A (exact numbers, so B − A can be checked)."""
+    """An HTML table: name with unit, A, B, B − A.
+
+    A and B are shown to :data:`explain.DECIMALS` decimals and B − A is the difference of
+    the numbers shown, so a student can check it (0.134 and 0.137 differ by 0.003, not 0).
+    """
     cell = "style='text-align:right;padding:1px 12px'"
     head = f"<tr><th></th><th {cell}>A</th><th {cell}>B</th><th {cell}>B − A</th></tr>"
-    body = "".join(
-        f"<tr><td>{label(n)}</td><td {cell}>{explain.exact(a)}</td>"
-        f"<td {cell}>{explain.exact(b)}</td><td {cell}>{explain.exact(b - a)}</td></tr>"
-        for n, a, b in rows
-    )
+    body = ""
+    for n, a, b in rows:
+        a_shown, b_shown = round(a, explain.DECIMALS), round(b, explain.DECIMALS)
+        body += (
+            f"<tr><td>{label(n)}</td><td {cell}>{explain.exact(a_shown)}</td>"
+            f"<td {cell}>{explain.exact(b_shown)}</td>"
+            f"<td {cell}>{explain.exact(round(b_shown - a_shown, explain.DECIMALS))}</td></tr>"
+        )
     return f"<table class='prisonsim-diff'>{head}{body}</table>"
 
 
@@ -585,11 +597,14 @@ def differences_text(levers_a: dict[str, Any], levers_b: dict[str, Any]) -> str:
 def PolicyBInputs():
     """B's lever values (A's are the sidebar's); a change restarts both runs."""
     values = {**lever_values(compare_from.value or settings.value), **policy_b.value}
-    with solara.Details("Policy B's levers (a change restarts both runs)", expand=True):
+    title = "Policy B's levers (a change restarts both runs; amber: differs from A)"
+    levers_a = lever_values(compare_from.value or settings.value)
+    with solara.Column(classes=["prisonsim-policy-b"]), solara.Details(title, expand=True):
         with solara.ColumnsResponsive(12, large=4):
             for name, spec in SPECS.items():
                 if name in LEVERS:
-                    ParamInput(spec, values[name], lambda v, n=name: set_policy_b(n, v))
+                    ParamInput(spec, values[name], lambda v, n=name: set_policy_b(n, v),
+                               levers_a[name], "A:")  # fmt: skip
         solara.Button(
             "B = A again",
             text=True,

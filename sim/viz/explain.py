@@ -62,14 +62,17 @@ def clock(hours: float) -> str:
     return " ".join(parts)
 
 
-def exact(value: float) -> str:
-    """A number as it is, to two decimals at most, so that a difference can be checked.
+DECIMALS = 3
 
-    ``806.5`` stays ``806.5`` (not ``807``), ``0.1771`` is ``0.18``, ``-3`` is ``−3``.
+
+def exact(value: float) -> str:
+    """A number as it is, to three decimals at most, so that a difference can be checked.
+
+    ``806.5`` stays ``806.5`` (not ``807``), ``0.17714`` is ``0.177``, ``-3`` is ``−3``.
     """
     if value is None or not math.isfinite(value):
         return "–"
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    text = f"{value:,.{DECIMALS}f}".rstrip("0").rstrip(".")
     return text.replace("-", "−") if text != "-0" else "0"
 
 
