@@ -624,67 +624,74 @@ def ComparePage():
         ComparePanels(cmp)
 
 
+COMPARE_INTRO = (
+    "Two runs with the settings in the sidebar and the same seed ({seed}): the same random "
+    "numbers, so with identical levers both runs match step for step. Policy A uses the "
+    "sidebar's levers; policy B changes the levers you pick below. A changed lever also "
+    "changes the random draws that follow it, so one pair of runs is an anecdote: use "
+    "<i>Many runs</i> for the spread."
+)
+
+
+def then_redraw(action: Callable[[], None]) -> Callable[[], None]:
+    """A button handler: ``action`` on the comparison, then one redraw."""
+
+    def run() -> None:
+        action()
+        compare_tick.value += 1
+
+    return run
+
+
 @solara.component
-def ComparePanels(cmp: PolicyComparison):
-    """Explanation, controls, the two arms, legend, B's levers and the tables."""
-    compare_tick.get()
-    a, b = cmp.models
-
-    def then_redraw(action: Callable[[], None]) -> Callable[[], None]:
-        def run() -> None:
-            action()
-            compare_tick.value += 1
-
-        return run
-
-    html(
-        "p",
-        "Two runs with the settings in the sidebar and the same seed "
-        f"({cmp.seed}): the same random numbers, so with identical levers both runs match "
-        "step for step. Policy A uses the sidebar's levers; policy B changes the levers you "
-        "pick below. A changed lever also changes the random draws that follow it, so one "
-        "pair of runs is an anecdote: use <i>Many runs</i> for the spread.",
-        "font-size: 14px; max-width: 1100px; margin: 0",
-    )
-    html(
-        "div",
-        f"<b>{differences_text(cmp.policy_a, cmp.policy_b)}</b>",
-        "font-size: 14px",
-        ["prisonsim-differences"],
-    )
-    pending_note(compare_from.value, "these two runs; press Restart both to apply it")
+def CompareControls(cmp: PolicyComparison, running: bool):
     with solara.Row(style="align-items: center; flex-wrap: wrap"):
         solara.Button("Restart both", on_click=restart_comparison, icon_name="mdi-restart")
-        solara.Button(
-            "Step both", color="primary", disabled=not cmp.running, on_click=then_redraw(cmp.step)
-        )
-        solara.Button(
-            "+1 h", disabled=not cmp.running, on_click=then_redraw(lambda: cmp.step_hours(1.0))
-        )
-        solara.Button(
-            "Run to the end", disabled=not cmp.running, on_click=then_redraw(cmp.run_to_end)
-        )
-    with solara.Columns([1, 1], gutters_dense=True):
-        x_max = max(6.0, nice_ceiling(max(a.t_h, b.t_h)))
-        ArmPanel("A", a, a.steps, x_max)
-        ArmPanel("B", b, b.steps, x_max)
-    html("div", legend_html(), "margin-top: 4px")
-    PolicyBInputs()
+        solara.Button("Step both", color="primary", disabled=not running,
+                      on_click=then_redraw(cmp.step))  # fmt: skip
+        solara.Button("+1 h", disabled=not running,
+                      on_click=then_redraw(lambda: cmp.step_hours(1.0)))  # fmt: skip
+        solara.Button("Run to the end", disabled=not running,
+                      on_click=then_redraw(cmp.run_to_end))  # fmt: skip
+
+
+@solara.component
+def CompareTables(cmp: PolicyComparison, steps: int):
+    """Counts now and, once both runs ended, the outcomes: A, B, B − A."""
     with solara.Columns([1, 1]):
         with solara.Column():
             html("div", "<b>Counts now</b> (the map's numbers at the current step)")
             html("div", compare_rows(cmp.count_rows()), "font-size: 13px")
         with solara.Column():
             rows = cmp.outcome_rows()
-            if rows:
-                html("div", "<b>Outcomes</b> (measured at the horizon; see below)")
-                html("div", compare_rows(rows), "font-size: 13px", ["prisonsim-diff-outcomes"])
-                for arm, model in (("A", a), ("B", b)):
-                    note = explain.horizon_note(model)
-                    if note:
-                        html("div", f"Policy {arm}: {note}", "font-size: 12px; color: #444")
-            else:
+            if not rows:
                 html("div", "The outcomes appear here when both runs have ended.")
+                return
+            html("div", "<b>Outcomes</b> (measured at the horizon; see below)")
+            html("div", compare_rows(rows), "font-size: 13px", ["prisonsim-diff-outcomes"])
+            for arm, model in zip("AB", cmp.models, strict=True):
+                note = explain.horizon_note(model)
+                if note:
+                    html("div", f"Policy {arm}: {note}", "font-size: 12px; color: #444")
+
+
+@solara.component
+def ComparePanels(cmp: PolicyComparison):
+    """Explanation, controls, the two arms, legend, B's levers and the tables."""
+    compare_tick.get()
+    a, b = cmp.models
+    html("p", COMPARE_INTRO.format(seed=cmp.seed), "font-size: 14px; max-width: 1100px; margin: 0")
+    html("div", f"<b>{differences_text(cmp.policy_a, cmp.policy_b)}</b>", "font-size: 14px",
+         ["prisonsim-differences"])  # fmt: skip
+    pending_note(compare_from.value, "these two runs; press Restart both to apply it")
+    CompareControls(cmp, cmp.running)
+    with solara.Columns([1, 1], gutters_dense=True):
+        x_max = max(6.0, nice_ceiling(max(a.t_h, b.t_h)))
+        ArmPanel("A", a, a.steps, x_max)
+        ArmPanel("B", b, b.steps, x_max)
+    html("div", legend_html(), "margin-top: 4px")
+    PolicyBInputs()
+    CompareTables(cmp, cmp.steps)
 
 
 # ----------------------------------------------------------------------------- layout
