@@ -17,7 +17,13 @@ from sim import __version__
 from sim.config.loading import ConfigError
 
 # Modules that add subcommands, in help order.
-_COMMAND_MODULES = ["sim.cli.run", "sim.cli.sweep", "sim.cli.report", "sim.cli.demo"]
+_COMMAND_MODULES = [
+    "sim.cli.run",
+    "sim.cli.sweep",
+    "sim.cli.report",
+    "sim.cli.demo",
+    "sim.cli.animate",
+]
 
 
 class UsageError(Exception):

@@ -22,9 +22,12 @@ DEMO_PACKAGES = ("solara", "solara_assets", "altair", "ipyvuetify")
 INSTALL_HINT = "install with: python -m pip install -e '.[demo]'"
 APP_MODULE = "sim.viz.app"
 DEFAULT_PORT = 8765
+DEFAULT_SCENARIO = "teaching_small"
 OFFLINE_ENV = {
     "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
     "SOLARA_TELEMETRY_SENTRY_ENABLE": "false",
+    "SOLARA_THEME_SHOW_BANNER": "false",  # a fixed corner badge that covers the legend
+    "SOLARA_THEME_TITLE": "prisonsim demo",
 }
 
 
@@ -36,10 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"the demo extra ({INSTALL_HINT}).",
     )
     demo.add_argument(
-        "--scenario",
-        default="teaching_small",
-        metavar="NAME_OR_FILE",
+        "scenario",
+        nargs="?",
+        metavar="SCENARIO",
         help="scenario YAML file, or the name of a shipped one (default teaching_small)",
+    )
+    demo.add_argument(
+        "--scenario", dest="scenario_option", metavar="SCENARIO", help="the same, as an option"
     )
     demo.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     demo.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1 (this machine)")
@@ -78,14 +84,22 @@ def server_env(scenario: str, base: Mapping[str, str] | None = None) -> dict[str
     return env
 
 
+def chosen_scenario(positional: str | None, option: str | None) -> str:
+    """The scenario named as ``demo SCENARIO`` or ``demo --scenario SCENARIO``."""
+    if positional and option and positional != option:
+        raise UsageError(f"two scenarios given ({positional}, --scenario {option}); give one")
+    return positional or option or DEFAULT_SCENARIO
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     missing = missing_packages()
     if missing:
         raise UsageError(f"the demo needs {', '.join(missing)}; {INSTALL_HINT}")
     if not 1 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is out of range; allowed: 1 to 65535")
-    scenario = load_scenario(args.scenario)  # bad files fail here, one line per mistake
-    path = scenario.path or args.scenario
+    name = chosen_scenario(args.scenario, args.scenario_option)
+    scenario = load_scenario(name)  # bad files fail here, one line per mistake
+    path = scenario.path or name
     print(f"prisonsim demo: scenario {scenario.name} on http://{args.host}:{args.port}/")
     print("stop with Ctrl-C")
     proc = subprocess.Popen(server_command(args.host, args.port), env=server_env(path))

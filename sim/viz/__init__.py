@@ -1,7 +1,7 @@
-"""The browser demo: a thin UI layer over :mod:`sim` (Mesa SolaraViz).
+"""The browser demo and the animations: a thin UI layer over :mod:`sim`.
 
-Nothing in ``sim`` outside this package and ``sim/cli/demo.py`` imports it (style point 10).
-:mod:`sim.viz.inputs`, :mod:`sim.viz.drawing` and :mod:`sim.viz.compare` need only numpy
-and matplotlib, so they are testable without the demo extra; :mod:`sim.viz.app` needs
+Nothing in ``sim`` outside this package and ``sim/cli/demo.py``, ``sim/cli/animate.py``
+imports it (style point 10). Every module but :mod:`sim.viz.app` needs only numpy,
+matplotlib and Pillow, so it is testable without the demo extra; :mod:`sim.viz.app` needs
 ``solara`` (``python -m pip install -e '.[demo]'``).
 """

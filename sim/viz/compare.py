@@ -15,21 +15,19 @@ from typing import Any
 
 from sim.model.outcomes import OUTCOMES
 from sim.model.params import LEVERS
+from sim.model.states import series_names
 from sim.viz.inputs import DemoModel
 
-SHOWN_COUNTS: tuple[str, ...] = (
-    "inmates_confined",
-    "inmates_agitated",
-    "inmates_rioting",
-    "inmates_fleeing",
-    "inmates_escaped",
-    "inmates_recaptured",
-    "inmates_surrendered",
-    "inmates_incapacitated",
-    "share_held",
-    "breaches",
-)
-"""Rows of the live comparison table (``model.counts`` names)."""
+
+def shown_counts() -> list[str]:
+    """Rows of the live comparison table: every inmate state, then the held share.
+
+    Generated from :func:`sim.model.states.series_names`, so a new state gets a row.
+    """
+    names = series_names()
+    return [n for n in names if n.startswith("inmates_")] + [
+        n for n in ("share_held", "breaches") if n in names
+    ]
 
 
 def lever_values(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -83,13 +81,13 @@ class PolicyComparison:
             self.step()
 
     def count_rows(self) -> list[tuple[str, float, float]]:
-        """(name, A, B) for :data:`SHOWN_COUNTS` at the current step."""
+        """(name, A, B) for :func:`shown_counts` at the current step."""
         a, b = self.models
-        return [(n, float(a.counts[n]), float(b.counts[n])) for n in SHOWN_COUNTS]
+        return [(n, float(a.counts[n]), float(b.counts[n])) for n in shown_counts()]
 
     def outcome_rows(self) -> list[tuple[str, float, float]]:
         """(outcome name, A, B) for every registered outcome, once both arms finished."""
         if self.running:
             return []
         a, b = (m.outcomes() for m in self.models)
-        return [(n, a[n], b[n]) for n in OUTCOMES]
+        return [(n, a[n], b[n]) for n in OUTCOMES if n in a and n in b]

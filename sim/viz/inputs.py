@@ -1,24 +1,27 @@
 """The demo's inputs, generated from :data:`sim.model.params.PARAMS` (style point 1).
 
-:func:`slider_specs` turns every lever and uncertainty declaration into a Mesa SolaraViz
-user-input dict (label with unit, min/max = the declared bounds, the scenario's value as
-the start value; switches as checkboxes). :class:`DemoModel` is the model the demo builds.
+Every lever and uncertainty becomes an :class:`InputSpec`: a label with its unit, a slider
+over the parameter's *plausible* range (scaled to the scenario when the scenario is smaller
+than the event, so its values do not sit at the far end) and a number box that accepts
+anything within the hard bounds. :class:`DemoModel` is the model the demo builds.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sim.analysis.plots import short
+from sim.analysis.plots import short, value_text
 from sim.config.scenario import Scenario, load_scenario
 from sim.model import FacilityModel
 from sim.model.params import PARAMS, Param, Role
 
 DEFAULT_SCENARIO = "teaching_small"
 DEFAULT_SEED = 1
-SEED_RANGE = (0, 99)
+SEED_SLIDER = (0, 99)
+MAX_SEED = 2**63 - 1
 SLIDER_ROLES: tuple[Role, ...] = ("lever", "uncertainty")
 
 
@@ -42,40 +45,85 @@ def slider_label(p: Param) -> str:
     return f"{short(p.name)} ({unit})" if unit else short(p.name)
 
 
-def input_spec(p: Param, value: Any) -> dict[str, Any]:
-    """One SolaraViz user-input dict for parameter ``p`` starting at ``value``."""
-    if p.kind == "bool":
-        return {"type": "Checkbox", "value": bool(value), "label": slider_label(p)}
-    lo, hi = p.bounds
+def slider_range(p: Param, value: float) -> tuple[float, float]:
+    """The slider's range for ``p`` when the scenario sets it to ``value``.
+
+    The plausible range (the hard bounds if none is declared) when it holds ``value``.
+    Otherwise the scenario is at another scale than the event (``teaching_small`` has 40
+    responders where the event had hundreds): the plausible range times
+    ``value / default``, clipped to the bounds, so the scenario's value sits inside it
+    (40 responders: 10 to 100). Whole numbers for integer parameters.
+    """
+    lo, hi = p.sweep_range()
+    if not lo <= value <= hi:
+        scale = value / p.default if p.default and value > 0 else 0.0
+        if scale > 0 and lo * scale <= value <= hi * scale:
+            lo, hi = lo * scale, hi * scale
+        lo, hi = min(lo, value), max(hi, value)
+    lo, hi = max(lo, p.bounds[0]), min(hi, p.bounds[1])
     if p.kind == "int":
-        return {
-            "type": "SliderInt",
-            "value": int(value),
-            "label": slider_label(p),
-            "min": int(lo),
-            "max": int(hi),
-            "step": 1,
-        }
-    return {
-        "type": "SliderFloat",
-        "value": float(value),
-        "label": slider_label(p),
-        "min": float(lo),
-        "max": float(hi),
-        "step": nice_step(lo, hi),
-    }
+        return float(math.floor(lo)), float(math.ceil(hi))
+    return float(lo), float(hi)
 
 
-def slider_specs(
+@dataclass(frozen=True)
+class InputSpec:
+    """One input of the settings panel: a switch, or a slider with a number box."""
+
+    name: str
+    label: str
+    kind: str  # float, int or bool
+    role: str
+    start: float | int | bool  # the scenario's value
+    slider: tuple[float, float]  # slider range; typed values may go to ``bounds``
+    step: float
+    bounds: tuple[float, float]
+    help: str
+
+    def allowed(self) -> str:
+        """``0.5 to 20 guards/100 inmates``: the values a typed number may take."""
+        return PARAMS[self.name].describe_range()
+
+    def parse(self, text: str) -> tuple[float | int | None, str]:
+        """A typed value and '' if valid; else None and one line saying what is allowed."""
+        try:
+            number = float(str(text).strip().replace(",", ""))
+        except ValueError:
+            return None, f"not a number; allowed: {self.allowed()}"
+        if self.kind == "int":
+            if not number.is_integer():
+                return None, f"a whole number is needed; allowed: {self.allowed()}"
+            number = int(number)
+        lo, hi = self.bounds
+        if not lo <= number <= hi:
+            return None, f"out of range; allowed: {self.allowed()}"
+        return number, ""
+
+
+def input_spec(p: Param, value: Any) -> InputSpec:
+    """The input for parameter ``p`` starting at the scenario's ``value``."""
+    if p.kind == "bool":
+        return InputSpec(
+            p.name, slider_label(p), "bool", p.role, bool(value), (0, 1), 1, (0, 1), p.help
+        )
+    lo, hi = slider_range(p, float(value))
+    step = 1.0 if p.kind == "int" else nice_step(lo, hi)
+    start = int(value) if p.kind == "int" else float(value)
+    return InputSpec(
+        p.name, slider_label(p), p.kind, p.role, start, (lo, hi), step, p.bounds, p.help
+    )
+
+
+def input_specs(
     values: Mapping[str, Any] | None = None, roles: Iterable[Role] = SLIDER_ROLES
-) -> dict[str, dict[str, Any]]:
-    """User inputs for every parameter of ``roles`` (levers first), in declaration order.
+) -> dict[str, InputSpec]:
+    """Inputs for every parameter of ``roles`` (levers first), in declaration order.
 
     ``values`` gives start values (e.g. a scenario's resolved parameters); a parameter
     missing from it starts at its declared default.
     """
     values = values or {}
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, InputSpec] = {}
     for role in roles:
         for p in PARAMS.values():
             if p.role == role:
@@ -83,32 +131,27 @@ def slider_specs(
     return out
 
 
-def seed_spec(value: int = DEFAULT_SEED) -> dict[str, Any]:
-    """The seed input: the same seed and parameters give the same run."""
-    lo, hi = SEED_RANGE
-    return {
-        "type": "SliderInt",
-        "value": int(value),
-        "label": "Seed",
-        "min": lo,
-        "max": hi,
-        "step": 1,
-    }
+def bare_value(name: str, value: Any) -> str:
+    """A value without its unit (the label carries it): ``3``, ``0.5``, ``yes``."""
+    if name in PARAMS and PARAMS[name].kind == "bool":
+        return value_text(name, value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def model_params(scenario: Scenario, seed: int = DEFAULT_SEED) -> dict[str, Any]:
-    """SolaraViz ``model_params``: seed and slider inputs, plus the scenario's other
-    overrides (settings such as ``housing_blocks``) as fixed values."""
-    sliders = slider_specs(scenario.params)
-    fixed = {k: v for k, v in scenario.overrides.items() if k not in sliders}
-    return {"seed": seed_spec(seed), **sliders, **fixed}
+def setting_text(name: str, value: Any) -> str:
+    """``Guards per 100 inmates: 8``: the label (with its unit) and the bare value."""
+    title = "Seed" if name == "seed" else slider_label(PARAMS[name])
+    return f"{title}: {bare_value(name, value)}"
 
 
-def initial_kwargs(params: Mapping[str, Any]) -> dict[str, Any]:
-    """The keyword arguments SolaraViz passes on Reset before any slider is moved."""
-    return {
-        k: (v["value"] if isinstance(v, dict) and "type" in v else v) for k, v in params.items()
-    }
+def changed_values(applied: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
+    """``Guards per 100 inmates: 3 → 8`` for every entry of ``wanted`` that differs."""
+    out = []
+    for name, new in wanted.items():
+        old = applied.get(name)
+        if old != new:
+            out.append(f"{setting_text(name, old)} → {bare_value(name, new)}")
+    return out
 
 
 def load_demo_scenario(name_or_file: str | None = None) -> Scenario:
