@@ -109,7 +109,7 @@ def factorial_results(replicates: int = 500, seed: int = 0) -> Results:
 
 
 def sobol_results(n: int = 1666, seed: int = 0) -> Results:
-    names = ["attackers", "breach_probability", "agitation_threshold", "warning_lead_time_h"]
+    names = ["attackers", "breach_rate", "agitation_threshold", "warning_lead_time_h"]
     bounds = [list(PARAMS[p].sweep_range()) for p in names]
     problem = {"num_vars": len(names), "names": names, "bounds": bounds}
     with warnings.catch_warnings():  # N is not a power of 2: fine for a timing run

@@ -169,7 +169,7 @@ def test_factory_records_failures_and_missing_points():
     assert not res.complete
 
 
-SA_NAMES = ["attackers", "breach_probability", "agitation_threshold", "warning_lead_time_h"]
+SA_NAMES = ["attackers", "breach_rate", "agitation_threshold", "warning_lead_time_h"]
 
 
 def make_sensitivity_results(

@@ -196,13 +196,3 @@ def test_closed_blocks_hold_their_inmates(teaching_params):
     moved = int((m.layout.block[m.inmates.pos] != start_block).sum())
     assert moved == 0, f"{moved} inmates left a closed block"
     assert not m.inmates.left_custody.any()
-
-
-def test_external_force_outside_withdraws_once_every_block_is_open(teaching_params):
-    m = FacilityModel(seed=2, **teaching_params)
-    while m.running and not m.block_open.all():
-        m.step()
-    assert m.block_open.all(), "expected every block opened in this run"
-    m.step()
-    waiting = m.external.in_state(External.APPROACHING, External.BREACHING)
-    assert not waiting.any(), f"{int(waiting.sum())} external agents still waiting outside"

@@ -1,12 +1,13 @@
 """Each rule at its boundary values (style.md point 6)."""
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 
 from sim.model import rules
-from sim.model.fields import GridGraph
+from sim.model.fields import GridGraph, best_neighbours, choose_next
 from sim.model.layout import moore_neighbours
 
 
@@ -46,23 +47,40 @@ def test_is_agitated_is_strict_at_threshold():
     assert rules.is_agitated(g, r, p, threshold=0.0999)[0]
 
 
-def test_effective_grievance_clips_and_ignores_undercrowding():
+def test_effective_grievance_clips_and_counts_crowding_both_ways():
     g = rules.effective_grievance(
-        np.array([0.1, 0.9]), np.array([0.5, 3.0]), np.array([0, 1]), 0.3, 0.4
+        np.array([0.1, 0.9, 0.2, 0.2]),
+        np.array([1.0, 3.0, 0.5, 1.5]),
+        np.array([0, 1, 0, 0]),
+        0.3,
+        0.4,
     )
-    assert g[0] == pytest.approx(0.1), g
-    assert g[1] == 1.0, g
+    assert g[0] == pytest.approx(0.1), g  # at design occupancy: grievance as drawn
+    assert g[1] == 1.0, g  # clipped at 1
+    assert g[2] == pytest.approx(0.2 - 0.15), g  # room to spare lowers it
+    assert g[3] == pytest.approx(0.2 + 0.15), g  # overcrowding raises it
+
+
+def test_warning_preparation_builds_up_and_saturates():
+    assert rules.warning_preparation(1.0, 0.0, 12.0) == 0.0
+    assert rules.warning_preparation(0.0, 72.0, 12.0) == 0.0
+    assert rules.warning_preparation(1.0, 12.0, 12.0) == pytest.approx(1 - math.exp(-1))
+    assert rules.warning_preparation(0.5, 12.0, 12.0) == pytest.approx(0.5 * (1 - math.exp(-1)))
+    leads = [0, 3, 6, 12, 24, 48, 72]
+    preps = [rules.warning_preparation(1.0, lead, 12.0) for lead in leads]
+    assert all(b > a for a, b in itertools.pairwise(preps)), preps  # never flat
+    assert preps[-1] < 1.0
 
 
 def test_guard_readiness_and_responder_arrival():
-    assert rules.guard_readiness(0.4, 0.0, 48) == 0.4
-    assert rules.guard_readiness(0.4, 1.0, 0) == 0.4
-    assert rules.guard_readiness(0.4, 1.0, 24) == pytest.approx(1.0)
-    assert rules.guard_readiness(0.4, 1.0, 72) == pytest.approx(1.0)
-    assert rules.guard_readiness(0.4, 0.5, 12) == pytest.approx(0.4 + 0.6 * 0.25)
-    assert rules.responder_arrival_h(3.0, 1.0, 24) == 0.0
-    assert rules.responder_arrival_h(3.0, 0.5, 2) == pytest.approx(2.0)
-    assert rules.responder_arrival_h(3.0, 0.0, 24) == 3.0
+    assert rules.guard_readiness(0.4, 0.0) == 0.4
+    assert rules.guard_readiness(0.4, 1.0) == pytest.approx(1.0)
+    assert rules.guard_readiness(0.4, 0.5) == pytest.approx(0.7)
+    assert rules.responder_arrival_h(3.0, 0.0) == 3.0
+    assert rules.responder_arrival_h(3.0, 0.5) == pytest.approx(1.5)
+    assert rules.responder_arrival_h(3.0, 1.0) == 0.0
+    assert rules.guard_strength(0.0, 1.0) == pytest.approx(0.5)
+    assert rules.guard_strength(1.0, 1.0) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("share,foreign,odds", [(0.25, 0.5, 1.5), (0.1, 0.3, 3.0), (0.6, 0.2, 0.5)])
@@ -87,28 +105,64 @@ def test_repatriation_count():
 
 
 def test_hazards_vanish_without_their_cause():
-    z = np.zeros(3)
-    assert np.all(rules.riot_hazard(z, z, 5.0) == 0)
-    assert np.all(rules.block_seizure_hazard(z, np.ones(3), 5.0) == 0)
+    z, one = np.zeros(3), np.ones(3)
+    assert np.all(rules.riot_hazard(z, 5.0) == 0)
+    assert np.all(rules.block_seizure_hazard(z, one, 5.0) == 0)
     assert rules.block_seizure_hazard(np.array([1e9]), np.array([0.0]), 2.0)[0] == pytest.approx(
         2.0
     )
-    assert np.all(rules.attrition_hazard(z, np.ones(3), 1.0) == 0)
-    assert np.all(rules.breach_hazard(np.array([5.0]), np.array([1.0]), 0.9) == 0)
-    assert np.all(rules.contain_hazard(z, np.ones(3), 1.0) == 0)
-    assert np.all(rules.flee_hazard(np.ones(3), 1.0, 0.0) == 0)  # fully risk-averse
-    assert np.all(rules.flee_hazard(np.zeros(3), 1.0, 1.0) == 0)  # closed cordon
+    assert np.all(rules.attrition_hazard(z, one, 1.0) == 0)
+    assert np.all(rules.breach_hazard(np.array([5.0]), np.array([1.0]), 0.9, 10) == 0)
+    assert np.all(rules.contain_hazard(z, one, one, 1.0) == 0)
+    assert np.all(rules.flee_hazard(one, 1.0, 0.0) == 0)  # fully risk-averse
+    assert np.all(rules.flee_hazard(z, 1.0, 1.0) == 0)  # closed cordon
+    assert np.all(rules.flee_hazard(z, 1.0, 0.0, 0.0) == 0)  # passive inmates with factor 0
+
+
+def test_surrender_needs_authority_in_view_and_grows_with_time():
+    never = rules.surrender_hazard(np.zeros(1), np.array([0.3]), np.array([100.0]), 1.0, 24.0)
+    assert never[0] == 0.0, "no surrender where no authority is in view"
+    lone = rules.surrender_hazard(np.array([2.0]), np.array([0.0]), np.zeros(1), 0.1, 24.0)
+    crowd = rules.surrender_hazard(np.array([2.0]), np.array([6.0]), np.zeros(1), 0.1, 24.0)
+    assert lone[0] == pytest.approx(0.1) and crowd[0] == pytest.approx(0.1 * 0.25)
+    tired = rules.surrender_hazard(np.array([2.0]), np.array([0.0]), np.array([24.0]), 0.1, 24.0)
+    assert tired[0] == pytest.approx(0.2)
+    holdout = rules.surrender_hazard(np.array([2.0]), np.zeros(1), np.zeros(1), 0.1, 24.0, 0.25)
+    assert holdout[0] == pytest.approx(0.025)
+
+
+def test_containment_is_shared_among_the_inmates_in_contact():
+    one = rules.contain_hazard(np.array([2.0]), np.zeros(1), np.array([1.0]), 0.5)[0]
+    many = rules.contain_hazard(np.array([2.0]), np.zeros(1), np.array([10.0]), 0.5)[0]
+    assert one == pytest.approx(1.0) and many == pytest.approx(0.1)  # 1 person/h either way
+    resisted = rules.contain_hazard(np.array([2.0]), np.array([3.0]), np.array([1.0]), 0.5)[0]
+    assert resisted == pytest.approx(0.25)
+
+
+def test_breach_hazard_saturates_at_a_full_team():
+    n = np.array([1.0, 5.0, 10.0, 50.0])
+    h = rules.breach_hazard(n, np.full(4, 0.5), 0.4, 10)
+    np.testing.assert_allclose(h, [0.02, 0.1, 0.2, 0.2])
 
 
 def test_cordon_closure_bounds():
     assert rules.cordon_closure(0, 100, 1.5, 0.9) == 0.0
-    assert rules.cordon_closure(75, 100, 1.5, 0.9) == pytest.approx(0.45)
-    assert rules.cordon_closure(10_000, 100, 1.5, 0.9) == pytest.approx(0.9)
+    assert rules.cordon_closure(150, 100, 1.5, 0.9) == pytest.approx(0.9 * (1 - math.exp(-1)))
+    assert rules.cordon_closure(100_000, 100, 1.5, 0.9) == pytest.approx(0.9)
+    assert rules.cordon_closure(300, 100, 1.5, 0.9) > rules.cordon_closure(150, 100, 1.5, 0.9)
 
 
-def test_survival():
-    assert rules.survival(0.1, 0) == 1.0
-    assert rules.survival(0.1, 10) == pytest.approx(math.exp(-1))
+def test_search_integral_decays_and_starts_at_the_search():
+    start = np.array([10.0])
+    assert rules.search_hazard_integral(start, 0.0, 10.0, 0.02, 24.0)[0] == 0.0  # not yet
+    whole = rules.search_hazard_integral(start, 0.0, 1e6, 0.02, 24.0)[0]
+    assert whole == pytest.approx(0.02 * 24.0)  # eventual recapture 1 - exp(-rate x decay)
+    first_72 = rules.search_hazard_integral(start, 10.0, 82.0, 0.02, 24.0)[0]
+    assert first_72 == pytest.approx(0.48 * (1 - math.exp(-3)))
+    halves = [
+        rules.search_hazard_integral(start, a, b, 0.02, 24.0)[0] for a, b in ((0, 40), (40, 100))
+    ]
+    assert sum(halves) == pytest.approx(rules.search_hazard_integral(start, 0, 100, 0.02, 24.0)[0])
 
 
 def test_distance_field_walls_and_unreachable_cells():
@@ -120,11 +174,24 @@ def test_distance_field_walls_and_unreachable_cells():
     dist = graph.distance(cost, np.array([0]))
     assert dist[0] == 0
     assert dist[4 * w + 0] == 8, dist.reshape(h, w)  # around the wall's open end
-    hop = graph.next_hop(dist)
-    assert hop[0] == 0  # the goal stays put
-    assert dist[hop[4 * w]] < dist[4 * w]
+    best = best_neighbours(dist, graph.neighbours)
+    assert not best[0].any()  # the goal stays put
+    nxt = choose_next(np.array([4 * w]), best, graph.neighbours, np.array([0.5]))[0]
+    assert dist[nxt] < dist[4 * w]
     closed = cost.copy()
     closed[2 * w + 4] = np.inf
     dist2 = graph.distance(closed, np.array([0]))
     assert np.isinf(dist2[4 * w]), "a cell behind a closed wall must be unreachable"
-    assert graph.next_hop(dist2)[4 * w] == 4 * w
+    best2 = best_neighbours(dist2, graph.neighbours)
+    assert choose_next(np.array([4 * w]), best2, graph.neighbours, np.array([0.5]))[0] == 4 * w
+
+
+def test_movers_spread_over_equally_good_cells():
+    """Ties are broken by each agent's own draw, not by a fixed neighbour order."""
+    w = h = 7
+    graph = GridGraph(moore_neighbours(w, h))
+    dist = graph.distance(np.ones(w * h), np.arange(w))  # the top row is the goal
+    best = best_neighbours(dist, graph.neighbours)
+    start = np.full(300, 6 * w + 3)  # everyone at the bottom middle
+    nxt = choose_next(start, best, graph.neighbours, np.random.default_rng(0).random(300))
+    assert set(nxt.tolist()) == {5 * w + 2, 5 * w + 3, 5 * w + 4}, set(nxt.tolist())
