@@ -55,34 +55,6 @@ def probability(hazard, dt):
 
 
 @njit(cache=True)
-def box_sum(maps, radius, out):
-    """``rules.box_sum`` into ``out`` (k, h, w): the same additions in the same order."""
-    k, h, w = maps.shape
-    r = radius
-    rows = np.zeros((h, w + 2 * r))
-    for m in range(k):
-        rows[:] = 0.0
-        for y in range(h):
-            for x in range(w):
-                acc = 0.0
-                for d in range(2 * r + 1):
-                    yy = y + d - r
-                    if d == 0:
-                        acc = maps[m, yy, x] if 0 <= yy < h else 0.0
-                    elif 0 <= yy < h:
-                        acc += maps[m, yy, x]
-                    else:
-                        acc += 0.0
-                rows[y, x + r] = acc
-        for y in range(h):
-            for x in range(w):
-                acc = rows[y, x]
-                for d in range(1, 2 * r + 1):
-                    acc += rows[y, x + d]
-                out[m, y, x] = acc
-
-
-@njit(cache=True)
 def distance(cost, goals, neighbours, dist, heap_cells, heap_keys):
     """``fields.GridGraph.distance``: cheapest path cost to the nearest goal, into ``dist``.
 
@@ -173,42 +145,6 @@ def _pop(cells, keys, size):
         keys[child], keys[i] = keys[i], keys[child]
         i = child
     return size
-
-
-@njit(cache=True)
-def best_neighbours(dist, neighbours, out):
-    """``fields.best_neighbours`` into ``out`` (n, 8) bool."""
-    n, m = neighbours.shape
-    for c in range(n):
-        lowest = INF
-        for j in range(m):
-            u = neighbours[c, j]
-            d = dist[u] if u >= 0 else INF
-            if d < lowest:
-                lowest = d
-        useful = np.isfinite(dist[c]) and lowest < dist[c]
-        for j in range(m):
-            u = neighbours[c, j]
-            d = dist[u] if u >= 0 else INF
-            out[c, j] = useful and d == lowest
-
-
-@njit(cache=True)
-def choose_next(cell, mask, neighbours, u):
-    """``fields.choose_next`` for one agent: the k-th qualifying neighbour, k = floor(u n)."""
-    count = 0
-    for j in range(mask.shape[1]):
-        if mask[cell, j]:
-            count += 1
-    if count == 0:
-        return cell
-    k = min(int(u * count), count - 1)
-    for j in range(mask.shape[1]):
-        if mask[cell, j]:
-            if k == 0:
-                return neighbours[cell, j]
-            k -= 1
-    return cell
 
 
 @njit(cache=True)
