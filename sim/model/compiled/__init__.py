@@ -49,4 +49,22 @@ numba.config.CACHE_DIR = _cache_dir()
 
 from sim.model.compiled.engine import CompiledEngine  # noqa: E402  (after the cache folder)
 
-__all__ = ["CompiledEngine"]
+__all__ = ["CompiledEngine", "cache_is_warm", "warm_up"]
+
+
+def cache_is_warm() -> bool:
+    """Whether this machine already holds the compiled engine for this code."""
+    return any(Path(numba.config.CACHE_DIR).rglob("*.nbi"))
+
+
+def warm_up() -> None:
+    """Compile (or load) the engine by running a tiny model for one hour.
+
+    A coordinator calls this before starting its workers, so that the compilation is done
+    once and every worker loads it from the cache instead of compiling it again.
+    """
+    from sim.model.facility import FacilityModel
+
+    tiny = {"inmates_adult": 60, "inmates_minor": 10, "attackers": 5, "horizon_h": 1.0}
+    tiny |= {"layout_capacity": 80, "capacity": 80, "persons_per_cell": 5}
+    FacilityModel(seed=0, engine="compiled", **tiny).run_model()
