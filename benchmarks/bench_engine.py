@@ -4,9 +4,9 @@ For ``scenarios/ghwayran_2022.yaml``, runs the same seeds with both engines, int
 (numpy, compiled, numpy, compiled, ...) so that machine load falls on both alike, and
 prints the median wall and CPU time per replicate, agent-ticks per second (agents present
 x ticks, per CPU second), their ratio, and the peak resident memory one replicate adds to
-a process that has the model loaded (Linux: VmHWM reset through /proc/self/clear_refs). Medians, not means: the machines are shared and
-noisy. Targets (issue 9): <= 0.15 s per replicate on one core (compass 0.1 s), >= 4x the
-numpy engine, < 50 MiB per replicate.
+a process that has the model loaded (Linux: VmHWM reset through /proc/self/clear_refs).
+Medians, not means: the machines are shared and noisy. Targets (issue 9): <= 0.15 s per
+replicate on one core (compass 0.1 s), >= 4x the numpy engine, < 50 MiB per replicate.
 
     python benchmarks/bench_engine.py [--replicates 7]
 """

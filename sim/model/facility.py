@@ -27,6 +27,7 @@ import pandas as pd
 from sim.model.outcomes import compute_outcomes
 from sim.model.params import resolve
 from sim.model.phases import PHASES, run_tick
+from sim.model.phases.bookkeeping import search_to_horizon
 from sim.model.states import External, Guard, Inmate, Responder, series_names
 from sim.model.streams import MASK64
 from sim.model.world import World
@@ -140,6 +141,8 @@ class FacilityModel(mesa.Model):
         if not self.running or (every and self.steps % every == 0):
             self._count()
             self.datacollector.collect(self)
+        if w.finished and w.control_restored:
+            search_to_horizon(w)  # after the last counts: the series show the simulated run
 
     def _count(self) -> None:
         """Per-state counts and the held share, for the DataCollector and the demo."""

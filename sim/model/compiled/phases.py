@@ -510,7 +510,7 @@ def _contain(grid, inmates, external, consts, params, scalars, near1, near_v, w)
         if s == UNCONTROLLED and z >= 0 and contested[z]:
             continue  # a zone the uprising holds: no retaking (a hazard of 0)
         outside = grid.is_outside[c]
-        if outside:
+        if outside or s == UNCONTROLLED:  # retaking is the reinforcements' work
             authority = float(near1[C_RESPONDERS, c]) * w[1]
         else:
             authority = auth_strength(c, near1, w)
@@ -588,63 +588,16 @@ def _hostages(guards, consts, params, scalars, counts, near1, tick):
 def engagement(
     cells, inmates, guards, responders, external, consts, params, scalars, counts, near1
 ):
-    cell_counts(inmates, guards, responders, external, counts)
-    which = (C_GUARDS, C_RESPONDERS, C_EXTERNAL, C_RIOTERS)
-    box_counts(counts, which, consts.width, consts.height, 1, near1)
-    w = weights(cells.cp_held, consts, params)
-    n = counts.shape[1]
-    a_s, a_n, u_s, u_n, i_s = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    for c in range(n):
-        a_s[c] = auth_strength(c, near1, w)
-        a_n[c] = auth_count(c, near1)
-        u_s[c] = upr_strength(c, near1, w)
-        u_n[c] = upr_count(c, near1)
-        i_s[c] = float(near1[C_RIOTERS, c]) * w[2]
+    a_s, a_n, u_s, u_n, i_s = _contact_sums(
+        cells, inmates, guards, responders, external, consts, params, counts, near1
+    )
     tick = int(scalars[TICK])
     k = key(consts, D_ATTRITION, tick)
     rate, dt = params[P_ATTRITION_RATE], consts.tick_h
-    g_hit = _hits(
-        guards.state, guards.pos, guards.uid, guards.last_change, 0, u_s, a_n, rate, k, dt, tick
-    )
-    r_hit = _hits(
-        responders.state,
-        responders.pos,
-        responders.uid,
-        responders.last_change,
-        1,
-        u_s,
-        a_n,
-        rate,
-        k,
-        dt,
-        tick,
-    )
-    e_hit = _hits(
-        external.state,
-        external.pos,
-        external.uid,
-        external.last_change,
-        2,
-        a_s,
-        u_n,
-        rate,
-        k,
-        dt,
-        tick,
-    )
-    i_hit = _hits(
-        inmates.state,
-        inmates.pos,
-        inmates.uid,
-        inmates.last_change,
-        3,
-        a_s,
-        u_n,
-        rate,
-        k,
-        dt,
-        tick,
-    )
+    g_hit = _hits(guards, 0, u_s, a_n, rate, k, dt, tick)
+    r_hit = _hits(responders, 1, u_s, a_n, rate, k, dt, tick)
+    e_hit = _hits(external, 2, a_s, u_n, rate, k, dt, tick)
+    i_hit = _hits(inmates, 3, a_s, u_n, rate, k, dt, tick)
     if scalars[AIR] != 0.0:
         ka = key(consts, D_AIR, tick)
         p_air = probability(params[P_AIR_SUPPORT_RATE], dt)
@@ -660,15 +613,35 @@ def engagement(
         captured = uniform(kc, guards.uid[i]) < by_inmates * share
         guards.state[i] = CAPTURED if captured else G_INCAP
         guards.last_change[i] = tick
-    for i in np.flatnonzero(r_hit):
-        responders.state[i] = R_INCAP
-        responders.last_change[i] = tick
-    for i in np.flatnonzero(e_hit):
-        external.state[i] = E_INCAP
-        external.last_change[i] = tick
-    for i in np.flatnonzero(i_hit):
-        inmates.state[i] = I_INCAP
-        inmates.last_change[i] = tick
+    _set_state(responders, r_hit, R_INCAP, tick)
+    _set_state(external, e_hit, E_INCAP, tick)
+    _set_state(inmates, i_hit, I_INCAP, tick)
+
+
+@njit(cache=True)
+def _contact_sums(cells, inmates, guards, responders, external, consts, params, counts, near1):
+    """Per cell, over its 3x3 neighbourhood: authority strength and count, uprising strength
+    and count, and the rioters' part of the uprising's strength."""
+    cell_counts(inmates, guards, responders, external, counts)
+    which = (C_GUARDS, C_RESPONDERS, C_EXTERNAL, C_RIOTERS)
+    box_counts(counts, which, consts.width, consts.height, 1, near1)
+    w = weights(cells.cp_held, consts, params)
+    n = counts.shape[1]
+    a_s, a_n, u_s, u_n, i_s = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    for c in range(n):
+        a_s[c] = auth_strength(c, near1, w)
+        a_n[c] = auth_count(c, near1)
+        u_s[c] = upr_strength(c, near1, w)
+        u_n[c] = upr_count(c, near1)
+        i_s[c] = float(near1[C_RIOTERS, c]) * w[2]
+    return a_s, a_n, u_s, u_n, i_s
+
+
+@njit(cache=True)
+def _set_state(group, chosen, state, tick):
+    for i in np.flatnonzero(chosen):
+        group.state[i] = state
+        group.last_change[i] = tick
 
 
 @njit(cache=True)
@@ -683,8 +656,9 @@ def _on_side(kind, state):
 
 
 @njit(cache=True)
-def _hits(state, pos, uid, last_change, kind, enemy, own, rate, k, dt, tick):
+def _hits(group, kind, enemy, own, rate, k, dt, tick):
     """Agents of one group hit this tick: ``rules.attrition_hazard`` against keyed draws."""
+    state, pos, uid, last_change = group.state, group.pos, group.uid, group.last_change
     hit = np.zeros(state.shape[0], dtype=np.bool_)
     for i in range(state.shape[0]):
         if not _on_side(kind, state[i]) or last_change[i] >= tick:
@@ -709,28 +683,16 @@ def _credit(credit, moving, step):
 
 
 @njit(cache=True)
-def _plan(
-    kind,
-    moving,
-    credit,
-    pos,
-    uid,
-    nxt_table,
-    neighbours,
-    intact,
-    kc,
-    kp,
-    out_idx,
-    out_kind,
-    out_target,
-    out_prio,
-    m,
-):
-    """Append the hops of one mover kind to the plan arrays; returns the new length."""
+def _plan(kind, moving, group, dist, neighbours, intact, keys, plan, m):
+    """Append the hops of one mover kind to ``plan`` (index, kind, target, priority)
+    from position ``m``; returns the new length."""
+    credit, pos, uid = group.credit, group.pos, group.uid
+    out_idx, out_kind, out_target, out_prio = plan
+    kc, kp = keys
     for i in range(moving.shape[0]):
         if not moving[i] or credit[i] < 1.0 - 1e-9:
             continue
-        nxt = choose_next_dist(pos[i], nxt_table, neighbours, uniform(kc, uid[i]))
+        nxt = choose_next_dist(pos[i], dist, neighbours, uniform(kc, uid[i]))
         if nxt == pos[i] or (kind == 2 and intact[nxt]):
             continue
         out_idx[m] = i
@@ -766,7 +728,7 @@ def movement(
     refresh_structure_fields(grid, cells, inmates, fields, scalars, closed)
     refresh_authority_fields(grid, cells, inmates, guards, external, fields, consts, scalars)
     tick = int(scalars[TICK])
-    kc, kp = key(consts, D_CHOICE, tick), key(consts, D_PRIORITY, tick)
+    keys = (key(consts, D_CHOICE, tick), key(consts, D_PRIORITY, tick))
     step = params[P_MOVE_CELLS_PER_H] * consts.tick_h
     flee = inmates.state == FLEEING
     seek = (inmates.state == RIOTING) & inmates.hardened
@@ -778,115 +740,30 @@ def movement(
     _credit(guards.credit, g_moving, step)
     _credit(responders.credit, r_moving, step)
     total = flee.shape[0] + ext_moving.shape[0] + g_moving.shape[0] + r_moving.shape[0]
-    idx = np.empty(total, dtype=np.int64)
-    kind = np.empty(total, dtype=np.int64)
-    target = np.empty(total, dtype=np.int64)
-    prio = np.empty(total)
+    plan = (
+        np.empty(total, dtype=np.int64),  # agent index
+        np.empty(total, dtype=np.int64),  # mover kind
+        np.empty(total, dtype=np.int64),  # target cell
+        np.empty(total),  # keyed priority
+    )
     nb, intact = grid.neighbours, fields.intact
-    m = _plan(
-        0,
-        flee,
-        inmates.credit,
-        inmates.pos,
-        inmates.uid,
-        fields.flee,
-        nb,
-        intact,
-        kc,
-        kp,
-        idx,
-        kind,
-        target,
-        prio,
-        0,
-    )
-    m = _plan(
-        1,
-        seek,
-        inmates.credit,
-        inmates.pos,
-        inmates.uid,
-        fields.cp,
-        nb,
-        intact,
-        kc,
-        kp,
-        idx,
-        kind,
-        target,
-        prio,
-        m,
-    )
-    m = _plan(
-        2,
-        ext_moving,
-        external.credit,
-        external.pos,
-        external.uid,
-        fields.ext,
-        nb,
-        intact,
-        kc,
-        kp,
-        idx,
-        kind,
-        target,
-        prio,
-        m,
-    )
-    m = _plan(
-        3,
-        g_moving,
-        guards.credit,
-        guards.pos,
-        guards.uid,
-        fields.guard,
-        nb,
-        intact,
-        kc,
-        kp,
-        idx,
-        kind,
-        target,
-        prio,
-        m,
-    )
-    m = _plan(
-        4,
-        r_moving,
-        responders.credit,
-        responders.pos,
-        responders.uid,
-        fields.responder,
-        nb,
-        intact,
-        kc,
-        kp,
-        idx,
-        kind,
-        target,
-        prio,
-        m,
-    )
+    m = _plan(0, flee, inmates, fields.flee, nb, intact, keys, plan, 0)
+    m = _plan(1, seek, inmates, fields.cp, nb, intact, keys, plan, m)
+    m = _plan(2, ext_moving, external, fields.ext, nb, intact, keys, plan, m)
+    m = _plan(3, g_moving, guards, fields.guard, nb, intact, keys, plan, m)
+    m = _plan(4, r_moving, responders, fields.responder, nb, intact, keys, plan, m)
     if m > 0:
-        _resolve(
-            grid.block.shape[0],
-            consts.cell_capacity,
-            inmates,
-            guards,
-            responders,
-            external,
-            idx[:m],
-            kind[:m],
-            target[:m],
-            prio[:m],
-        )
+        idx, kind, target, prio = plan[0][:m], plan[1][:m], plan[2][:m], plan[3][:m]
+        n = grid.block.shape[0]
+        movers = (inmates, guards, responders, external)
+        _resolve(n, consts.cell_capacity, movers, idx, kind, target, prio)
     _arrive(grid, inmates, external, scalars, consts)
 
 
 @njit(cache=True)
-def _resolve(n, capacity, inmates, guards, responders, external, idx, kind, target, prio):
+def _resolve(n, capacity, movers, idx, kind, target, prio):
     """Accept hops in order of (target cell, keyed priority) while the target has room."""
+    inmates, guards, responders, external = movers
     free = np.maximum(capacity - occupancy(n, inmates, guards, responders, external), 0)
     order = np.argsort(target + prio, kind="mergesort")
     taken = np.zeros(n, dtype=np.int64)
@@ -970,7 +847,7 @@ def bookkeeping(grid, cells, inmates, guards, responders, external, consts, para
     if _control_restored(grid, inmates, external):
         scalars[RESTORED] = 1.0
         scalars[HOURS] = t
-        restore_control(grid, inmates, consts, params, t)
+        restore_control(grid, inmates, t)
         scalars[FINISHED] = 1.0
     elif scalars[TICK] >= consts.max_ticks:
         scalars[FINISHED] = 1.0
@@ -1001,12 +878,8 @@ def _control_restored(grid, inmates, external):
 
 
 @njit(cache=True)
-def restore_control(grid, inmates, consts, params, t):
-    """``bookkeeping.restore_control``: retake, count escapes, search to the horizon."""
-    k = key(consts, D_TO_HORIZON, 0)
-    rate, decay = params[P_AT_LARGE_RECAPTURE_RATE], params[P_SEARCH_DECAY_H]
-    horizon = params[P_HORIZON_H]
-    arrival_h = (consts.first_arrival_tick - 1) * consts.tick_h
+def restore_control(grid, inmates, t):
+    """``bookkeeping.restore_control``: retake those inside, count those outside as escaped."""
     for i in range(inmates.state.shape[0]):
         s = inmates.state[i]
         if s == UNCONTROLLED:
@@ -1014,13 +887,6 @@ def restore_control(grid, inmates, consts, params, t):
         elif s == FLEEING and grid.is_outside[inmates.pos[i]]:
             inmates.state[i] = ESCAPED
             inmates.escaped_at[i] = t
-    for i in range(inmates.state.shape[0]):
-        if inmates.state[i] != ESCAPED:
-            continue
-        start = search_start_h(inmates.escaped_at[i], arrival_h)
-        integral = search_integral(start, t, horizon, rate, decay)
-        if uniform(k, inmates.uid[i]) < -math.expm1(-integral):
-            inmates.state[i] = RECAPTURED
 
 
 # ----------------------------------------------------------------------------- a tick

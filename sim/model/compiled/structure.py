@@ -142,6 +142,7 @@ def refresh_authority_fields(grid, cells, inmates, guards, external, fields, con
     contested = contested_zones(grid, upr, consts.n_zones)
     trouble = upr > 0
     held_until = cells.held_until
+    retakable = np.zeros(n, dtype=np.bool_)
     for i in range(inmates.state.shape[0]):
         s = inmates.state[i]
         c = inmates.pos[i]
@@ -150,7 +151,7 @@ def refresh_authority_fields(grid, cells, inmates, guards, external, fields, con
         elif s == UNCONTROLLED:
             z = grid.zone_of[c]
             if z < 0 or not contested[max(z, 0)]:
-                trouble[c] = True
+                retakable[c] = True
     for i in range(guards.state.shape[0]):
         if guards.state[i] == CAPTURED:
             trouble[guards.pos[i]] = True
@@ -165,6 +166,7 @@ def refresh_authority_fields(grid, cells, inmates, guards, external, fields, con
         inside = passable and not grid.is_outside[c]
         guard_cost[c] = 1.0 if inside else INF
         guard_goal[c] = trouble[c] and inside
+        trouble[c] = trouble[c] or (retakable[c] and not grid.is_cordon[c])
         if assault:
             resp_cost[c] = 1.0 if passable else INF
             resp_goal[c] = trouble[c]

@@ -9,9 +9,9 @@ or the yard as a whole) with an uprising agent in it add the tick's hours each t
 
 End check: control is restored when no rioting or fleeing inmate is inside the perimeter
 and no external-force agent is active. The run then ends: inmates still out of control
-inside are retaken (surrendered), those fleeing outside count as escaped from now, and the
-search for every escaped inmate is carried to the horizon in closed form
-(``rules.search_hazard_integral`` from when its search starts).
+inside are retaken (surrendered) and those fleeing outside count as escaped from now. The
+search for every escaped inmate is then carried to the horizon in closed form
+(:func:`search_to_horizon`, called by the model after it has recorded the final counts).
 """
 
 from __future__ import annotations
@@ -81,19 +81,26 @@ def _control_restored(w: World) -> bool:
 
 
 def restore_control(w: World) -> None:
-    """The end of the run: retake those still out of control inside, count those outside as
-    escaped, and carry every escaped inmate's search to the horizon in closed form."""
-    im, p = w.inmates, w.p
-    t = w.t_h
+    """The end of the run, at the moment control is restored: inmates still out of control
+    inside are retaken, and those fleeing outside count as escaped from now."""
+    im = w.inmates
     loose = np.flatnonzero(im.state == Inmate.UNCONTROLLED)
     im.state[loose] = Inmate.SURRENDERED
     outside = np.flatnonzero((im.state == Inmate.FLEEING) & w.is_outside[im.pos])
     im.state[outside] = Inmate.ESCAPED
-    im.escaped_at[outside] = t
+    im.escaped_at[outside] = w.t_h
+
+
+def search_to_horizon(w: World) -> None:
+    """After control is restored: the search for every escaped inmate, carried from the end
+    of the run to the horizon in closed form (``rules.search_hazard_integral`` from when its
+    search starts). Not part of the simulated trajectory: outcomes count these recaptures,
+    the time series do not. Both engines call this same function."""
+    im, p = w.inmates, w.p
     escaped = np.flatnonzero(im.state == Inmate.ESCAPED)
     integral = rules.search_hazard_integral(
         search_start_h(w, escaped),
-        t,
+        w.t_h,
         p["horizon_h"],
         p["at_large_recapture_rate"],
         p["search_decay_h"],

@@ -173,8 +173,9 @@ def contested_zones(w: World, upr: np.ndarray) -> np.ndarray:
 
 def refresh_authority_fields(w: World) -> None:
     """Fields toward trouble, every tick: cells with rioters, the active external force,
-    fleeing inmates, captured guards, cells held by the uprising, and inmates out of control
-    in zones the uprising has left (those in a zone it still holds wait until it is cleared).
+    fleeing inmates, captured guards and cells held by the uprising; for responders also
+    inmates out of control in zones the uprising has left (those in a zone it still holds
+    wait until it is cleared; retaking them is the reinforcements' work, see ``response``).
 
     Guards pass the interior and the perimeter (the gate always: they hold the keys) and
     go only to trouble there. Responders on the assault pass everything but intact
@@ -186,16 +187,17 @@ def refresh_authority_fields(w: World) -> None:
     upr = uprising_presence(w)
     trouble[upr > 0] = True
     trouble[im.pos[im.state == Inmate.FLEEING]] = True
-    loose = im.pos[im.state == Inmate.UNCONTROLLED]
-    zone = w.zone_of[loose]
-    retakable = ~contested_zones(w, upr)[np.maximum(zone, 0)] | (zone < 0)
-    trouble[loose[retakable]] = True
     trouble[g.pos[g.state == Guard.CAPTURED]] = True
     trouble |= w.held
     trouble &= ~w.is_cordon
+    loose = im.pos[im.state == Inmate.UNCONTROLLED]
+    zone = w.zone_of[loose]
+    retakable = np.zeros(L.n_cells, dtype=bool)
+    retakable[loose[~contested_zones(w, upr)[np.maximum(zone, 0)] | (zone < 0)]] = True
     passable = ~(w.is_wall & ~w.breached) | (L.zone == Zone.GATE)
     inside = passable & ~w.is_outside
     guard = w.graph.distance(np.where(inside, 1.0, INF), np.flatnonzero(trouble & inside))
+    trouble |= retakable & ~w.is_cordon
     if w.assault:
         resp = w.graph.distance(np.where(passable, 1.0, INF), np.flatnonzero(trouble))
     else:

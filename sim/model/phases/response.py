@@ -4,11 +4,12 @@
 2. Containment (``rules.contain_hazard``: authority against uprising strength in the 3x3
    neighbourhood, shared among the inmates there who could be contained): an agitated
    inmate under control is calmed (confined, and calm for ``calm_period_h``); a rioter is
-   retaken (surrendered); an inmate out of control who does not riot is retaken only in a
-   zone (block, wing, yard) with no uprising agent left in it, since a zone the uprising
-   holds must be retaken first; a fleeing inmate is retaken inside the perimeter or
-   recaptured outside it. Outside the perimeter only responders act: guards hold the
-   facility.
+   retaken (surrendered); an inmate out of control who does not riot is retaken only by
+   reinforcements (the guards on duty are a custodial force, too few to retake an opened
+   block) and only in a zone (block, wing, yard) with no uprising agent left in it, since a
+   zone the uprising holds must be retaken first; a fleeing inmate is retaken inside the
+   perimeter or recaptured outside it. Outside the perimeter only responders act: guards
+   hold the facility.
 3. Surrender: a rioter also gives up at ``rules.surrender_hazard``: pressure from authority
    within vision against the uprising there, rising with the hours spent rioting, lower for
    hardened rioters; zero where no authority is within vision.
@@ -56,7 +57,8 @@ def _contain(w, auth1, upr1, resp1, targets1, auth_v, upr_v) -> None:
         return
     pos, state = im.pos[idx], im.state[idx]
     outside = w.is_outside[pos]
-    authority = np.where(outside, resp1[pos], auth1[pos])
+    by_responders = outside | (state == Inmate.UNCONTROLLED)
+    authority = np.where(by_responders, resp1[pos], auth1[pos])
     hazard = rules.contain_hazard(authority, upr1[pos], targets1[pos], p["contain_rate"])
     zone = w.zone_of[pos]
     held_zone = contested_zones(w, uprising_presence(w))[np.maximum(zone, 0)] & (zone >= 0)
