@@ -169,26 +169,34 @@ def test_new_store_never_replaces_a_file(make_experiment, tmp_path):
 
 
 # ----------------------------------------------------------------------------- damage
-def _flip_in_series(db: Path, new: bytes) -> None:
-    """Change one byte inside the first stored series' values, in the file itself."""
+def _flip_in(db: Path, sql: str, new: bytes) -> None:
+    """Change one byte inside the text ``sql`` selects (its first '1'), in the file."""
     with sqlite3.connect(db) as con:
-        values = con.execute("SELECT series_values FROM series LIMIT 1").fetchone()[0]
+        text = con.execute(sql).fetchone()[0].encode()
     con.close()
     data = bytearray(db.read_bytes())
-    at = data.find(values.encode()) + values.encode().find(b"1")
-    assert at > 0, "stored series not found in the file"
+    at = data.find(text) + text.find(b"1")
+    assert at > 0 and text.find(b"1") >= 0, f"{sql}: stored text not found in the file"
     data[at : at + 1] = new
     db.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize("new", [b"3", b"\xff"], ids=["digit", "invalid_utf8"])
-def test_a_damaged_series_is_reported_by_every_reader(store, new, capsys):
-    _flip_in_series(store, new)
+DAMAGE = {
+    "series-digit": ("SELECT series_values FROM series LIMIT 1", b"3", "point 0 replicate 0"),
+    "series-utf8": ("SELECT series_values FROM series LIMIT 1", b"\xff", "point 0 replicate 0"),
+    "design": ("SELECT point_values FROM points LIMIT 1", b"7", "design or provenance"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_damage_is_reported_by_every_reader(store, damage, capsys):
+    sql, new, fragment = DAMAGE[damage]
+    _flip_in(store, sql, new)
     before = store.read_bytes()
     code = main(["status", str(store)])
     captured = capsys.readouterr()
     assert code == 2 and "runs:       12 stored" in captured.out, (code, captured)
-    one_error(code, captured.err, "status", "fail their checksum", "point 0 replicate 0")
+    one_error(code, captured.err, "status", "damaged", fragment)
     for args in (
         ["export", str(store), "--format", "csv"],
         ["resume", str(store)],

@@ -19,7 +19,9 @@ Tables:
   elapsed_s, finished_at, checksum (of the results: see :func:`run_checksum`);
 * ``series``: one row per run with its time series as JSON columns (t_h, values) and
   their checksum (:func:`series_checksum`);
-* ``failures``: point_id, replicate, seed, error (one line), traceback.
+* ``failures``: point_id, replicate, seed, error (one line), traceback, checksum.
+
+The design (``points``) and provenance are checked by ``design_checksum`` in provenance.
 
 :func:`load_results` turns a store into a :class:`sim.experiments.results.Results`; it is the only
 thing the analysis and report layers call. Files are opened read-only until they are known
@@ -72,6 +74,34 @@ def run_checksum(key: tuple[int, int], seed: int, outcomes: list[Any], steps: An
     shortest repr, which SQLite's REAL keeps exactly)."""
     text = json.dumps([*key, seed, outcomes, steps], separators=(",", ":"))
     return _digest(text.encode())
+
+
+def failure_checksum(key: tuple[int, int], seed: int, error: bytes, trace: bytes) -> str:
+    """Checksum of a stored failure: SHA-256 (first 16 hex digits) of its key, seed,
+    error line and traceback."""
+    return _digest(json.dumps([*key, seed]).encode() + b"\x00" + error + b"\x00" + trace)
+
+
+def design_checksum(con: sqlite3.Connection) -> str:
+    """Checksum of what a store is asked to hold, written once when it is made: every
+    provenance entry (but this one) and every design point, as stored."""
+    con.text_factory = bytes
+    try:
+        parts = [
+            b"=".join(row)
+            for row in con.execute(
+                "SELECT key, value FROM provenance WHERE key != 'design_checksum' ORDER BY key"
+            )
+        ]
+        parts += [
+            b"\x1f".join([str(pid).encode(), arm, values, sample or b""])
+            for pid, arm, values, sample in con.execute(
+                "SELECT point_id, arm, point_values, sample FROM points ORDER BY point_id"
+            )
+        ]
+    finally:
+        con.text_factory = str
+    return _digest(b"\x1e".join(parts))
 
 
 def series_checksum(t_h: bytes, values: bytes) -> str:
@@ -210,11 +240,13 @@ def verify(path: str | Path) -> list[str]:
         check = [r[0] for r in con.execute("PRAGMA integrity_check(10)")]
         if check != ["ok"]:
             return [f"{path}: damaged: {c}" for c in check]
+        design_ok = _design_intact(con)
         outcomes = json.loads(_prov(con, "config"))["outcomes"]
         bad_runs = [key for key, _ in _checked_runs(con, outcomes) if key is not None]
         bad_series = [key for key, *_ in _checked_series(con) if key is not None]
-    lines = []
-    for what, bad in (("run", bad_runs), ("series", bad_series)):
+        bad_failures = [key for key, _ in _checked_failures(con) if key is not None]
+    lines = [] if design_ok else [f"{path}: damaged: its design or provenance fails its checksum"]
+    for what, bad in (("run", bad_runs), ("series", bad_series), ("failure", bad_failures)):
         if bad:
             first = ", ".join(f"point {p} replicate {r}" for p, r in bad[:3])
             more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
@@ -338,7 +370,9 @@ class Store:
                     check = series_checksum(t_h.encode(), values.encode())
                     series.append((*key, t_h, values, check))
             else:
-                failures.append((*key, r["seed"], r["error"], r.get("traceback", ""), stamp))
+                error, trace = str(r["error"]), str(r.get("traceback") or "")
+                check = failure_checksum(key, r["seed"], error.encode(), trace.encode())
+                failures.append((*key, r["seed"], error, trace, stamp, check))
         with self.con:
             self.con.execute("BEGIN IMMEDIATE")
             if cleared:
@@ -348,7 +382,7 @@ class Store:
             self.con.executemany(self._insert_run, runs)
             self.con.executemany("INSERT OR IGNORE INTO series VALUES (?, ?, ?, ?, ?)", series)
             self.con.executemany(
-                "INSERT OR REPLACE INTO failures VALUES (?, ?, ?, ?, ?, ?)", failures
+                "INSERT OR REPLACE INTO failures VALUES (?, ?, ?, ?, ?, ?, ?)", failures
             )
 
     def forget_failures(self) -> int:
@@ -555,7 +589,8 @@ def _create_schema(con: sqlite3.Connection, exp: Any) -> None:
             PRIMARY KEY (point_id, replicate));
         CREATE TABLE failures (
             point_id INTEGER NOT NULL, replicate INTEGER NOT NULL, seed INTEGER NOT NULL,
-            error TEXT, traceback TEXT, finished_at TEXT, PRIMARY KEY (point_id, replicate));
+            error TEXT, traceback TEXT, finished_at TEXT, checksum TEXT NOT NULL,
+            PRIMARY KEY (point_id, replicate));
     """)
     prov = {
         "format": FORMAT,
@@ -587,6 +622,9 @@ def _create_schema(con: sqlite3.Connection, exp: Any) -> None:
             )
             for p in exp.points
         ],
+    )
+    con.execute(
+        "INSERT INTO provenance VALUES ('design_checksum', ?)", (json.dumps(design_checksum(con)),)
     )
 
 
@@ -629,6 +667,33 @@ def _checked_series(con: sqlite3.Connection) -> Iterable[tuple[tuple[int, int] |
                 yield None, pid, rep, json.loads(t_h), json.loads(values)
             except (TypeError, ValueError, AttributeError):
                 yield (pid, rep), None, None, None, None
+    finally:
+        con.text_factory = str
+
+
+def _design_intact(con: sqlite3.Connection) -> bool:
+    try:
+        return json.loads(_prov(con, "design_checksum")) == design_checksum(con)
+    except (StoreError, ValueError, TypeError):
+        return False
+
+
+def _checked_failures(con: sqlite3.Connection) -> Iterable[tuple[tuple[int, int] | None, tuple]]:
+    """(None, (point_id, replicate, seed, error, traceback)) for every intact failure,
+    (key, ()) for one failing its checksum."""
+    con.text_factory = bytes
+    try:
+        cursor = con.execute(
+            "SELECT point_id, replicate, seed, error, traceback, checksum FROM failures "
+            "ORDER BY point_id, replicate"
+        )
+        for pid, rep, seed, error, trace, check in cursor:
+            try:
+                ok = failure_checksum((pid, rep), seed, error, trace) == check.decode("ascii")
+                row = (pid, rep, seed, error.decode(), trace.decode())
+            except (TypeError, ValueError, AttributeError):
+                ok = False
+            yield (None, row) if ok else ((pid, rep), ())
     finally:
         con.text_factory = str
 
@@ -688,13 +753,13 @@ def _load_results(path: Path) -> Results:
         )
         run_rows = list(_checked_runs(con, outcomes))
         series_raw = list(_checked_series(con))
-        failures = pd.read_sql_query(
-            "SELECT point_id, replicate, seed, error, traceback FROM failures "
-            "ORDER BY point_id, replicate",
-            con,
-        )
+        failure_rows = list(_checked_failures(con))
+        design_ok = _design_intact(con)
         sessions = pd.read_sql_query("SELECT * FROM sessions ORDER BY id", con)
-    damaged = [key for key, _ in run_rows if key] + [row[0] for row in series_raw if row[0]]
+    damaged = [key for key, _ in run_rows + failure_rows if key]
+    damaged += [row[0] for row in series_raw if row[0]]
+    if not design_ok:
+        raise StoreError(f"{path}: damaged: its design or provenance fails its checksum")
     if damaged:
         raise StoreError(
             f"{path}: damaged: {len(damaged)} stored rows fail their checksum (e.g. point "
@@ -703,6 +768,10 @@ def _load_results(path: Path) -> Results:
         )
     runs = pd.DataFrame(
         [row[:-1] for _, row in run_rows], columns=["point_id", "replicate", "seed", *outcomes]
+    ).astype({"point_id": "int64", "replicate": "int64", "seed": "int64"})
+    failures = pd.DataFrame(
+        [row for _, row in failure_rows],
+        columns=["point_id", "replicate", "seed", "error", "traceback"],
     ).astype({"point_id": "int64", "replicate": "int64", "seed": "int64"})
 
     values = pd.DataFrame(
