@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from config_mutations import EXPERIMENTS, SCENARIOS, mutate  # noqa: E402
+from processes import live_processes  # noqa: E402
 
 ERROR = re.compile(r"^prisonsim( [\w-]+)?: error: \S")  # no command: an unknown one
 MEMORY_LIMIT_MB = 500
@@ -543,18 +544,6 @@ def filesystems(rng: random.Random, count: int) -> Iterator[Callable]:
 
 
 # ----------------------------------------------------------------------------- signals
-def live(pgid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
-
-
 def stored(db: Path) -> int:
     if not db.exists():
         return 0
@@ -592,7 +581,7 @@ def signal_case(sig: int, target: str, when: str, scenario: str) -> tuple[str | 
         proc.wait(600)
         stop_s = time.monotonic() - t0
         time.sleep(1.0)  # the workers notice a SIGKILLed coordinator within 0.5 s
-        left = live(proc.pid)
+        left = live_processes(proc.pid)
         with sqlite3.connect(d / "x.db") as con:
             status = con.execute("SELECT status FROM sessions").fetchall()
         con.close()

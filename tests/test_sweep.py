@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DIE_AT_H, RAISE_AT_H, cli_env, prisonsim
+from processes import live_processes
 
 from sim.cli import main
 from sim.cli.sweep import Progress
@@ -196,19 +197,6 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(make_experiment, tmp_p
     assert any(status == "killed" for _, status in sessions), f"kills not noted: {sessions}"
 
 
-def _live_processes(pgid: int) -> list[str]:
-    """Processes of group ``pgid`` still running (zombies waiting for init do not count)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            out.append(stat.parent.name)
-    return out
-
-
 STOPS = [
     (signal.SIGINT, "coordinator"),
     (signal.SIGTERM, "coordinator"),
@@ -235,9 +223,9 @@ def _stop_mid_sweep(args: list[str], db: Path, cwd: Path, sig: int, target: str)
     code = proc.wait(60)  # a hang detector; bench: benchmarks/failure_paths.py --only signals
     assert code == 128 + sig, (code, sig)
     deadline = time.monotonic() + 30
-    while _live_processes(proc.pid) and time.monotonic() < deadline:
+    while live_processes(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _live_processes(proc.pid), f"processes left behind: {_live_processes(proc.pid)}"
+    assert not live_processes(proc.pid), f"processes left behind: {live_processes(proc.pid)}"
     return table(db, "SELECT id, status FROM sessions")
 
 
