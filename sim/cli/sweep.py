@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shlex
 import sqlite3
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +216,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     _check_run_options(args)
     exp = load_experiment(args.experiment)
     db = Path(args.out) if args.out is not None else Path("results") / f"{exp.name}.db"
-    _check_new_store(db, args.overwrite)
+    _check_store_path(db, "--out")
     report_dir = _check_report_dir(db, args)
     if db.exists() and not args.overwrite:
         s = read_summary(db)
@@ -255,6 +257,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
             "to mix results: restore the file or start a new sweep"
         )
     db = Path(args.db)
+    _check_store_path(db, "DB")
     report_dir = _check_report_dir(db, args)
     store = Store.open(db, journal=args.journal)
     try:
@@ -269,19 +272,19 @@ def cmd_resume(args: argparse.Namespace) -> int:
     return _run(exp, store, backend, args, "resume", report_dir)
 
 
-def _check_new_store(db: Path, overwrite: bool) -> None:
+def _check_store_path(db: Path, option: str) -> None:
     """Refuse a results path that is empty, a directory, in a place that cannot be
-    written, or an existing file that is not a prisonsim store."""
+    written, or an existing file that is not a prisonsim store or cannot be written."""
     from sim.experiments.outputs import OutputError, check_writable_place
     from sim.experiments.store import check_store_file
 
-    check_writable_place(db, "--out")
+    check_writable_place(db, option)
     if db.is_dir():
-        raise OutputError(f"--out {db}: is a directory; give a results file name")
+        raise OutputError(f"{option} {db}: is a directory; give a results file name")
     if db.exists():
         check_store_file(db)  # a foreign or damaged file is never overwritten
-    elif overwrite:
-        pass  # nothing to replace: --overwrite is harmless
+        if not os.access(db, os.W_OK):
+            raise OutputError(f"{option} {db}: cannot be written (read-only?)")
 
 
 def _check_report_dir(db: Path, args: argparse.Namespace) -> Path | None:
@@ -355,7 +358,7 @@ def _run(
     stored and the session is marked interrupted; ``prisonsim resume`` continues."""
     from sim.experiments.executors import Work
 
-    with store:
+    with store, closing(backend):
         done = store.done_keys()
         points = {p.point_id: p for p in exp.points}
         todo = [
@@ -405,14 +408,7 @@ def _execute(
 
     total = exp.expected_runs
     command_line = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
-    try:
-        store.begin_session(command, command_line, args.executor, backend.workers)
-    except BaseException:
-        backend.close()
-        raise
     progress = Progress(exp.name, total, done=total - len(todo))
-    if not todo:
-        print(f"{store.path}: nothing to run; all {total} runs are stored", file=sys.stderr)
     writer = BatchWriter(store)
 
     def on_results(results: list[dict[str, Any]]) -> None:
@@ -421,7 +417,10 @@ def _execute(
         progress.update(len(results) - failed, failed)
 
     status = "interrupted"
-    try:
+    try:  # a stop signal at any moment from here on ends the session as interrupted
+        store.begin_session(command, command_line, args.executor, backend.workers)
+        if not todo:
+            print(f"{store.path}: nothing to run; all {total} runs are stored", file=sys.stderr)
         execute(
             backend,
             todo,

@@ -217,7 +217,9 @@ def _parse(text: str, file: str) -> tuple[Any, yaml.Node | None, list[Problem]]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        msg = getattr(exc, "problem", None) or str(exc)
+        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
+            line = text[: exc.position].count("\n") + 1
+        msg = (getattr(exc, "problem", None) or str(exc)).splitlines()[0]
         raise refuse(line, f"not valid YAML: {msg}") from None
     except RecursionError:
         raise refuse(None, f"nested more than {MAX_DEPTH} levels deep") from None

@@ -325,13 +325,20 @@ class DaskBackend:
                 sum(w.get("nthreads", 1) for w in self.client.scheduler_info()["workers"].values()),
             )
         else:
-            self._cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.CRITICAL,  # lost workers are reported by us
-            )
+            # Its processes inherit SIGINT and SIGHUP ignored, as local workers ignore
+            # them: a Ctrl-C to the process group is the coordinator's to act on.
+            ignored = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGHUP)}
+            try:
+                self._cluster = LocalCluster(
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.CRITICAL,  # lost workers are reported by us
+                )
+            finally:
+                for s, handler in ignored.items():
+                    signal.signal(s, handler)
             self.client = Client(self._cluster)
             self.workers = workers
 
@@ -362,9 +369,13 @@ class DaskBackend:
         return out
 
     def close(self) -> None:
-        self.client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        """Close the client and the cluster prisonsim started (once; later calls do nothing)."""
+        client, self.client = self.client, None
+        if client is not None:
+            client.close()
+        cluster, self._cluster = self._cluster, None
+        if cluster is not None:
+            cluster.close()
 
 
 def _connect(client_class: Any, scheduler: str) -> Any:

@@ -421,7 +421,7 @@ class Store:
                     host,
                 ),
             )
-        self.session_id = cur.lastrowid
+            self.session_id = cur.lastrowid  # known even if a signal cuts in now
 
     def end_session(self, status: str) -> None:
         if self.session_id is None:
