@@ -6,6 +6,7 @@ unreachable Dask scheduler, too many workers, misleading messages. Each gives on
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import sqlite3
@@ -385,3 +386,32 @@ def test_every_command_uses_one_error_format(store, tmp_path, capsys):
     made = {p.name for p in tmp_path.iterdir()} - {"bad.yaml", "tiny.yaml", "s.db"}
     made -= {"s.db-wal", "s.db-shm"}
     assert not made, f"a refused command wrote {made}"
+
+
+# ----------------------------------------------------------------------------- memory
+@pytest.mark.parametrize("kind", ["alias_bomb", "deep_nesting", "recursive_alias", "huge_int"])
+def test_a_small_yaml_file_never_takes_much_memory(kind, tmp_path):
+    """A config file of at most 10 KB keeps every command under 500 MB (peak RSS of the
+    process, read with wait4)."""
+    import random
+
+    from config_mutations import MAX_BYTES, mutate
+
+    for seed in range(2):
+        data, _ = mutate(ROOT / "experiments" / "repatriation.yaml", random.Random(seed), kind)
+        assert len(data) <= MAX_BYTES, len(data)
+        path = tmp_path / "big.yaml"
+        path.write_bytes(data)
+        for command in ("validate", "sweep"):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "sim", command, str(path)],
+                cwd=tmp_path,
+                env=cli_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+            err = proc.stderr.read().decode()
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            one_error(proc.returncode, err, command)
+            assert usage.ru_maxrss / 1024 < 500, f"{kind} seed {seed}: {usage.ru_maxrss} KB"
