@@ -592,8 +592,8 @@ def signal_case(sig: int, target: str, when: str, scenario: str) -> tuple[str | 
             why = f"stopped after {stop_s:.1f} s"
         elif left:
             why = f"processes left: {left}"
-        elif status != [("interrupted" if sig != signal.SIGKILL else "running",)]:
-            why = f"session marked {status}"
+        elif status not in ([], [("interrupted" if sig != signal.SIGKILL else "running",)]):
+            why = f"session marked {status}"  # [] : stopped before its session began
         elif not same:
             why = f"resume: exit {resume.code}, results differ or {resume.err[-200:]}"
     return why, f"{label}: stopped in {stop_s:.1f} s"
