@@ -631,6 +631,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20220120)
     parser.add_argument("--only", nargs="*", choices=list(CLASSES), default=list(CLASSES))
     parser.add_argument("--count", type=int, default=None, help="cases per class")
+    parser.add_argument("--parallel", type=int, default=None, help="cases at once (default 1-2)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every case")
     args = parser.parse_args()
     rows = []
@@ -638,7 +639,7 @@ def main() -> None:
         generate, default, parallel = CLASSES[name]
         cases = list(generate(random.Random(f"{args.seed}:{name}"), args.count or default))
         t0 = time.monotonic()
-        with ThreadPoolExecutor(parallel) as pool:
+        with ThreadPoolExecutor(args.parallel or parallel) as pool:
             results = list(pool.map(lambda case: case(), cases))
         skipped = [r for r in results if r[0] and r[0].startswith("skipped")]
         failed = [r for r in results if r[0] and r not in skipped]

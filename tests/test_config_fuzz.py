@@ -70,6 +70,7 @@ def test_each_kind_of_mutation_is_handled(kind, base, tmp_path):
     max_examples=60,
     deadline=None,
     derandomize=True,
+    database=None,  # write nothing into the checkout
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(seed=st.integers(0, 2**32 - 1), base=st.sampled_from(BASES))
@@ -81,6 +82,7 @@ def test_mutated_config_files_give_exit_2_or_pass(seed, base, tmp_path_factory):
 @settings(
     max_examples=1000,
     deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(seed=st.integers(0, 2**32 - 1), base=st.sampled_from(BASES))
