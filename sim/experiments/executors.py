@@ -13,11 +13,12 @@ started with the ``spawn`` method (``import mesa`` sets it process-wide anyway).
 A run that raises is returned as a failure with its traceback and the rest go on. A worker
 process that dies (a crash in native code, the OOM killer) costs only the run it was
 running. Local workers send each run's result as soon as it is done, so the coordinator
-knows exactly which run a dead worker was running: that run is recorded as a failure
-(``WorkerLost``) and the chunk's other runs are run again. A Dask worker's death does not
-say which run was running: every run of the lost chunk is run again alone, one at a time,
-and one that then kills its worker is recorded as a failure. A worker stopped by a signal
-(SIGTERM, SIGINT, SIGHUP) is nobody's fault: its runs are run again.
+knows exactly which run a dead worker was running: the chunk's other runs are run again
+at once, and that run once more, alone; if its worker dies again it is recorded as a
+failure (``WorkerLost``). A Dask worker's death does not say which run was running: every
+run of the lost chunk is run again alone, one at a time, and one whose worker then dies
+twice is recorded. A worker stopped by a signal (SIGTERM, SIGINT, SIGHUP) is nobody's
+fault: its runs are run again.
 
 Local workers ignore SIGINT and SIGHUP (a Ctrl-C reaches the whole process group: the
 coordinator decides) and exit when the coordinator is gone; :meth:`LocalBackend.close`
@@ -121,7 +122,8 @@ class Work:
     replicate: int
     seed: int
     overrides: dict[str, Any]
-    suspect: bool = False  # in a Dask chunk whose worker died: now runs alone
+    suspect: bool = False  # lost with a dead worker: now runs alone
+    deaths: int = 0  # times its worker died while running it
 
     def as_tuple(self) -> tuple[int, int, int, dict[str, Any]]:
         return (self.point_id, self.replicate, self.seed, self.overrides)
@@ -464,22 +466,33 @@ def _requeue_lost(
     suspects: deque[Work],
     on_results: Callable[[list[dict[str, Any]]], None],
 ) -> None:
-    """Charge a dead worker's loss to the run that caused it; run the others again."""
+    """Charge a dead worker's loss to the run that caused it; run the others again.
+
+    The culprit is the run the worker was running (local workers say which) or a run lost
+    while it ran alone. It runs once more, alone, and is recorded as a failure only if its
+    worker dies again: a worker killed from outside (the OOM killer choosing it for
+    another's memory, a Dask scheduler taking a worker slowed by load for dead) costs no
+    innocent run.
+    """
     lost = outcome.lost
     if not lost:
         return
     culprit = outcome.culprit
     if culprit is None and len(lost) == 1 and lost[0].suspect:
         culprit = lost[0]  # it ran alone: nothing else can have killed the worker
-    if outcome.stopped:
-        culprit = None
-    elif culprit is None:  # unknown which run killed the worker: try each alone
+    if outcome.stopped:  # stopped by a signal: nobody's fault
+        queue.extendleft(reversed(lost))
+        return
+    if culprit is None:  # unknown which run killed the worker: try each alone
         for w in lost:
             w.suspect = True
         suspects.extend(lost)
         return
-    if culprit is not None:
-        on_results(
-            [culprit.failure(f"WorkerLost: worker process died during this run ({outcome.cause})")]
-        )
+    culprit.deaths += 1
+    if culprit.deaths >= 2:
+        cause = f"worker process died during this run, twice ({outcome.cause})"
+        on_results([culprit.failure(f"WorkerLost: {cause}")])
+    else:
+        culprit.suspect = True
+        suspects.appendleft(culprit)
     queue.extendleft(reversed([w for w in lost if w is not culprit]))
