@@ -42,8 +42,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
-from contextlib import closing
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -205,6 +205,19 @@ def check_store_file(path: str | Path) -> None:
         ) from None
 
 
+@contextmanager
+def _damage_is_store_error(path: str | Path) -> Iterator[None]:
+    """Turn what damage makes a reader meet (SQLite errors, undecodable JSON, missing
+    keys) into one :class:`StoreError` line."""
+    try:
+        yield
+    except (sqlite3.DatabaseError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise StoreError(
+            f"{path}: results file is damaged or unreadable ({type(exc).__name__}: {exc}); "
+            "left unchanged"
+        ) from None
+
+
 def connect_readonly(path: Path) -> sqlite3.Connection:
     """A read-only connection (for files already checked with :func:`check_store_file`).
 
@@ -236,7 +249,7 @@ def verify(path: str | Path) -> list[str]:
     SQLite's ``integrity_check``, then every run and series row decoded and checked
     against its checksum. An empty list: intact."""
     path = Path(path)
-    with closing(connect_readonly(path)) as con:
+    with _damage_is_store_error(path), closing(connect_readonly(path)) as con:
         check = [r[0] for r in con.execute("PRAGMA integrity_check(10)")]
         if check != ["ok"]:
             return [f"{path}: damaged: {c}" for c in check]
@@ -499,7 +512,7 @@ def remove_store(path: str | Path) -> None:
     refused for a file that is not a prisonsim store or that a live coordinator holds."""
     path = Path(path)
     check_store_file(path)
-    with closing(connect_readonly(path)) as con:
+    with _damage_is_store_error(path), closing(connect_readonly(path)) as con:
         live = _live_coordinator(con, path)
     if live:
         raise StoreError(live)
@@ -527,7 +540,7 @@ def read_status(path: str | Path) -> StoreStatus:
     """Progress of a store, read-only (after :func:`check_store_file`)."""
     path = Path(path)
     check_store_file(path)
-    with closing(connect_readonly(path)) as con:
+    with _damage_is_store_error(path), closing(connect_readonly(path)) as con:
         con.row_factory = sqlite3.Row
         sessions = [
             dict(r)
@@ -717,7 +730,7 @@ def read_summary(path: str | Path) -> StoreSummary:
     """Counts of a store, read-only."""
     path = Path(path)
     check_store_file(path)
-    with closing(connect_readonly(path)) as con:
+    with _damage_is_store_error(path), closing(connect_readonly(path)) as con:
         return _summary(con, path)
 
 
@@ -725,13 +738,8 @@ def read_summary(path: str | Path) -> StoreSummary:
 def load_results(path: str | Path) -> Results:
     """Read a store (read-only) into a :class:`~sim.experiments.results.Results`; see
     :func:`_load_results`. A store damaged anywhere raises :class:`StoreError`."""
-    try:
+    with _damage_is_store_error(path):
         return _load_results(Path(path))
-    except (sqlite3.DatabaseError, ValueError, KeyError, TypeError) as exc:
-        raise StoreError(
-            f"{path}: results file is damaged or unreadable ({type(exc).__name__}: {exc}); "
-            "left unchanged"
-        ) from None
 
 
 def _load_results(path: Path) -> Results:
