@@ -41,9 +41,10 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 
 def prisonsim(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 240
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 900
 ) -> subprocess.CompletedProcess:
-    """Run ``python -m sim ARGS`` and return the finished process (text output)."""
+    """Run ``python -m sim ARGS`` and return the finished process (text output); the
+    timeout only catches a hang (a busy 2-core machine can take minutes for a sweep)."""
     return subprocess.run(
         [sys.executable, "-m", "sim", *args],
         cwd=cwd,

@@ -213,7 +213,9 @@ def test_cli_reports_bad_experiment_without_traceback(make_experiment, tmp_path)
     done = prisonsim("sweep", str(path), cwd=tmp_path)
     assert done.returncode == 2, (done.returncode, done.stderr)
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 9 and all(ln.startswith("error: ") for ln in lines), done.stderr
+    assert len(lines) == 9 and all(ln.startswith("prisonsim sweep: error: ") for ln in lines), (
+        done.stderr
+    )
     assert "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "results").exists(), "a store was created for a bad experiment"
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from conftest import DIE_AT_H, RAISE_AT_H, cli_env, prisonsim
+from processes import live_processes
 
 from sim.cli import main
 from sim.cli.sweep import Progress
@@ -67,9 +68,16 @@ def test_same_store_with_one_two_workers_and_dask(make_experiment, tmp_path):
             assert rows == stores["1"][name], f"{name} differ between 1 worker and {label}"
 
 
-@pytest.mark.parametrize("executor", ["local", "dask"])
-def test_failing_runs_are_recorded_and_the_rest_go_on(executor, make_experiment, tmp_path):
-    exp = make_experiment(lead=f"[0, {RAISE_AT_H:g}, {DIE_AT_H:g}]", samples=2, replicates=2)
+@pytest.mark.parametrize(
+    "executor, chunk",
+    [("local", "1"), ("local", "3"), ("dask", "3")],
+    ids=["local-chunks-of-1", "local-chunks-of-3", "dask-chunks-of-3"],
+)
+def test_failing_runs_are_recorded_and_the_rest_go_on(executor, chunk, make_experiment, tmp_path):
+    """A worker's death costs only the run that caused it. Deterministic: the runs at
+    17 h kill their worker, whenever they run; with chunks of 3, runs share a chunk (and a
+    worker) with a killer, before and after it, and must be stored all the same."""
+    exp = make_experiment(lead=f"[0, {DIE_AT_H:g}, {RAISE_AT_H:g}]", samples=2, replicates=2)
     db = tmp_path / "f.db"
     done = prisonsim(
         "sweep",
@@ -80,6 +88,8 @@ def test_failing_runs_are_recorded_and_the_rest_go_on(executor, make_experiment,
         "2",
         "--executor",
         executor,
+        "--chunk-size",
+        chunk,
         cwd=tmp_path,
         env=FAULTS,
     )
@@ -187,6 +197,87 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(make_experiment, tmp_p
     assert any(status == "killed" for _, status in sessions), f"kills not noted: {sessions}"
 
 
+STOPS = [
+    (signal.SIGINT, "coordinator"),
+    (signal.SIGTERM, "coordinator"),
+    (signal.SIGINT, "group"),
+    (signal.SIGTERM, "group"),
+]
+
+
+def _stop_mid_sweep(args: list[str], db: Path, cwd: Path, sig: int, target: str) -> list:
+    """Start a sweep or resume, wait until it has stored a run and more are in flight,
+    send ``sig`` to the coordinator or its whole group; return the sessions."""
+    proc = _start([*args, "--workers", "2", "--chunk-size", "2", "--no-report"], cwd, sleep=0.3)
+    before = stored_runs(db) if db.exists() else 0
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        if db.exists() and stored_runs(db) > before:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the sweep ended before the signal could be sent"
+    if target == "group":
+        os.killpg(proc.pid, sig)
+    else:
+        os.kill(proc.pid, sig)
+    code = proc.wait(60)  # a hang detector; bench: benchmarks/failure_paths.py --only signals
+    assert code == 128 + sig, (code, sig)
+    deadline = time.monotonic() + 30
+    while live_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not live_processes(proc.pid), f"processes left behind: {live_processes(proc.pid)}"
+    return table(db, "SELECT id, status FROM sessions")
+
+
+@pytest.mark.parametrize(
+    "sig, target",
+    [pytest.param(*STOPS[0], id="SIGINT-coordinator")]
+    + [pytest.param(*s, id=f"{s[0].name}-{s[1]}", marks=pytest.mark.slow) for s in STOPS[1:]],
+)
+def test_a_stop_signal_stops_cleanly_and_resume_completes_the_sweep(
+    sig, target, make_experiment, tmp_path
+):
+    """SIGINT or SIGTERM to the coordinator alone (what timeout and batch schedulers send)
+    or to its whole group (Ctrl-C): it stops with runs in flight, leaves no process,
+    marks the session interrupted, stores nothing twice; resume gives the same store as
+    an uninterrupted sweep."""
+    exp = make_experiment(lead="[0, 24]", samples=3, replicates=3)  # 18 runs
+    ref = tmp_path / "ref.db"
+    done = _start(["sweep", str(exp), "--out", str(ref), "--workers", "2", "--no-report"], tmp_path)
+    assert done.wait(240) == 0, "uninterrupted sweep failed"
+    db = tmp_path / "stopped.db"
+    sessions = _stop_mid_sweep(["sweep", str(exp), "--out", str(db)], db, tmp_path, sig, target)
+    assert sessions == [(1, "interrupted")], sessions
+    assert 0 < stored_runs(db) < 18, stored_runs(db)
+    assert table(db, "SELECT * FROM failures") == [], "a stopped run was stored as failed"
+    sessions = _stop_mid_sweep(["resume", str(db)], db, tmp_path, sig, target)
+    assert sessions == [(1, "interrupted"), (2, "interrupted")], sessions
+    final = _start(["resume", str(db), "--workers", "2", "--no-report"], tmp_path)
+    assert final.wait(240) == 0, "final resume failed"
+    got, expected = contents(db), contents(ref)
+    for name in expected:
+        assert got[name] == expected[name], f"{name} differ from an uninterrupted sweep"
+
+
+def test_overwrite_of_a_store_a_live_coordinator_writes_is_refused(make_experiment, tmp_path):
+    db = tmp_path / "live.db"
+    exp = make_experiment(replicates=4)
+    proc = _start(["sweep", str(exp), "--out", str(db), "--workers", "1"], tmp_path, sleep=0.5)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (db.exists() and stored_runs(db) > 0):
+            time.sleep(0.1)
+        inode = db.stat().st_ino
+        done = prisonsim("sweep", str(exp), "--out", str(db), "--overwrite", cwd=tmp_path)
+        assert proc.poll() is None, "the first sweep ended before the test could overlap it"
+        assert done.returncode == 2, (done.returncode, done.stderr)
+        assert f"being written by another prisonsim (pid {proc.pid}" in done.stderr, done.stderr
+        assert db.stat().st_ino == inode and stored_runs(db) > 0, "the live store was replaced"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(30)
+
+
 def test_a_second_coordinator_on_a_live_store_is_refused(make_experiment, tmp_path, capsys):
     db = tmp_path / "live.db"
     exp = make_experiment(replicates=4)
@@ -244,7 +335,7 @@ def test_report_hook_runs_after_a_successful_sweep(make_experiment, tmp_path, ca
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--workers", "0"], "'0' is not allowed; give a whole number >= 1"),
+        (["--workers", "0"], "'0' is not allowed; give a whole number from 1 to"),
         (["--executor", "dsk"], "executor 'dsk' is not known (did you mean 'dask'?)"),
         (["--scheduler", "tcp://localhost:1"], "--scheduler needs --executor dask"),
     ],

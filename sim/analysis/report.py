@@ -660,10 +660,26 @@ def default_out_dir(db_path: str | Path) -> Path:
     return db.with_name(f"{db.stem}_report")
 
 
+REPORT_MARKER = b"<title>prisonsim report: "
+"""How an earlier report's report.html begins: a directory holding one may be rewritten."""
+
+
+def check_report_dir(out_dir: str | Path, option: str = "--out") -> None:
+    """Refuse ``out_dir`` unless it is new, empty or an earlier report's directory (see
+    :mod:`sim.experiments.outputs`), before anything is computed or written."""
+    from sim.experiments.outputs import check_output_dir, contains
+
+    check_output_dir(
+        Path(out_dir), option, "report.html", lambda main: contains(main, REPORT_MARKER)
+    )
+
+
 def write_report(db_path: str | Path, out_dir: str | Path | None = None) -> Path:
     """Load a results store (``sim.experiments.store.load_results``) and build its report.
 
-    Raises :class:`sim.config.loading.ConfigError` if ``db_path`` is not a readable file.
+    Raises :class:`sim.config.loading.ConfigError` if ``db_path`` is not a readable file,
+    :class:`sim.experiments.store.StoreError` if it is not an intact results store, and
+    :class:`sim.experiments.outputs.OutputError` if ``out_dir`` may not be written.
     """
     from sim.config.loading import ConfigError, Problem
 
@@ -673,5 +689,7 @@ def write_report(db_path: str | Path, out_dir: str | Path | None = None) -> Path
         raise ConfigError([Problem(str(db), None, "", what)])
     from sim.experiments.store import load_results  # lazy: the store module is optional here
 
+    out = Path(out_dir) if out_dir is not None else default_out_dir(db)
+    check_report_dir(out)
     results = load_results(db)
-    return build_report(results, out_dir if out_dir is not None else default_out_dir(db))
+    return build_report(results, out)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 from pathlib import Path
+
+from sim.cli import path_arg
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,6 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out",
         metavar="DIR",
+        type=path_arg,
         default=None,
         help="output directory (default: <DB stem>_report/ next to DB)",
     )
@@ -26,27 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Build the report; a missing or unreadable store is a one-line usage error."""
+    """Build the report; a missing, foreign or damaged store, or an output directory
+    that may not be written, is a one-line error (exit code 2)."""
     from sim.analysis.report import write_report
-    from sim.cli import UsageError
 
-    db = Path(args.db)
-    if not db.exists():
-        raise UsageError(f"DB: no such results store: {db}")
-    if not db.is_file():
-        raise UsageError(f"DB: {db} is a directory, not a results store")
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise UsageError(f"--out: {out} exists and is not a directory")
-    try:
-        path = write_report(db, out)
-    except sqlite3.DatabaseError as exc:
-        raise UsageError(f"DB: {db} is not a readable results store ({exc})") from None
-    except ModuleNotFoundError as exc:
-        if exc.name == "sim.experiments.store":
-            raise UsageError(
-                "reading a results store needs sim.experiments.store, not installed"
-            ) from None
-        raise
+    path = write_report(Path(args.db), Path(args.out) if args.out is not None else None)
     print(f"report written: {path}")
     return 0

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
-from sim.cli import UsageError
-from sim.config.loading import load_yaml
-from sim.config.scenario import load_scenario, parse_set_options
+from sim.cli import path_arg
+from sim.config.loading import closest, load_yaml
+from sim.config.scenario import SCENARIO_KEYS, load_scenario, parse_set_options
 from sim.model.outcomes import OUTCOMES
 from sim.model.params import PARAMS, Param
 
 MAX_SEED = 2**63 - 1
 DEFAULT_SEED = 1
+MAX_SERIES_EVERY_H = 336.0  # the longest horizon
+RUN_KEYS = {"scenario", "seed", "outcomes", "params", "steps"}  # of outcomes.json
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,10 +45,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="KEY=VALUE",
         help="override a parameter (repeatable); see 'prisonsim params'",
     )
-    run.add_argument("--out", type=Path, metavar="DIR", help="directory for the outputs")
+    run.add_argument(
+        "--out", type=lambda t: Path(path_arg(t)), metavar="DIR", help="directory for the outputs"
+    )
     run.add_argument(
         "--series-every-h",
-        type=float,
+        type=_positive_hours,
         default=1.0,
         metavar="H",
         help="time-series interval in hours (default 1)",
@@ -89,12 +94,24 @@ def _seed(text: str) -> int:
     return value
 
 
+def _positive_hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= MAX_SERIES_EVERY_H):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not allowed; give hours above 0, at most {MAX_SERIES_EVERY_H}"
+        )
+    return value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.model import run_replicate
 
     scenario = load_scenario(args.scenario, parse_set_options(args.overrides))
-    if args.series_every_h <= 0:
-        raise UsageError(f"--series-every-h must be positive, got {args.series_every_h}")
+    if args.out is not None:
+        check_run_dir(args.out)  # before the run, not after it
     out = run_replicate(scenario.params, args.seed, series_every_h=args.series_every_h)
     print(
         f"scenario {scenario.name}, seed {args.seed}, {out.steps} steps "
@@ -121,11 +138,10 @@ def write_run(out_dir: Path, scenario, seed: int, out) -> list[Path]:
     """Write outcomes.json, series.csv and states.png; same inputs give identical bytes."""
     from sim.analysis.plots import png_bytes, state_counts
 
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"--out {out_dir}: exists and is not a directory")
+    check_run_dir(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     outcomes_path = out_dir / "outcomes.json"
-    payload = {
+    payload = {  # keys: RUN_KEYS
         "scenario": scenario.name,
         "seed": seed,
         "outcomes": out.outcomes,
@@ -140,9 +156,45 @@ def write_run(out_dir: Path, scenario, seed: int, out) -> list[Path]:
     return [outcomes_path, series_path, png_path]
 
 
+def check_run_dir(out_dir: Path) -> None:
+    """Refuse ``--out DIR`` unless it is new, empty or an earlier run's output directory
+    (its outcomes.json written by ``prisonsim run``)."""
+    from sim.experiments.outputs import check_output_dir
+
+    check_output_dir(out_dir, "--out", "outcomes.json", _is_run_output)
+
+
+def _is_run_output(path: Path) -> bool:
+    """Whether ``path`` is an outcomes.json written by ``prisonsim run``."""
+    try:
+        return set(json.loads(path.read_text(encoding="utf-8"))) == RUN_KEYS
+    except (OSError, ValueError, TypeError):
+        return False
+
+
+def is_experiment_file(data: object) -> bool:
+    """Whether a parsed config file is an experiment (rather than a scenario): it has
+    more keys that are, or nearly are, experiment-only than scenario-only ones."""
+    if not isinstance(data, dict):
+        return False
+    from sim.experiments.loader import EXPERIMENT_KEYS
+
+    scenario_only = SCENARIO_KEYS - EXPERIMENT_KEYS
+    experiment_only = EXPERIMENT_KEYS - SCENARIO_KEYS
+    votes = 0
+    for key in map(str, data):
+        guess = (
+            key
+            if key in SCENARIO_KEYS | EXPERIMENT_KEYS
+            else closest(key, scenario_only | experiment_only)
+        )
+        votes += (guess in experiment_only) - (guess in scenario_only)
+    return votes > 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     data, _ = load_yaml(args.file)
-    if isinstance(data, dict) and ("design" in data or "levers" in data):
+    if is_experiment_file(data):
         from sim.experiments.loader import load_experiment
 
         experiment = load_experiment(args.file)

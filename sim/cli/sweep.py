@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import shlex
+import sqlite3
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from sim.cli import UsageError, path_arg
 from sim.config.loading import did_you_mean
 
 EXECUTORS = ("local", "dask")
+MAX_WORKERS = 256  # even with --oversubscribe
 FORMATS = ("parquet", "csv")
 JOURNALS = ("wal", "delete")
 
@@ -45,8 +50,10 @@ def _positive_int(text: str) -> int:
         value = int(text)
     except ValueError:
         value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; give a whole number >= 1")
+    if not 1 <= value <= 10**9:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not allowed; give a whole number from 1 to 1000000000"
+        )
     return value
 
 
@@ -56,7 +63,13 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         type=_positive_int,
         default=None,
         metavar="N",
-        help="worker processes (default: one per core)",
+        help="worker processes (default: one per core; at most one per core unless "
+        "--oversubscribe)",
+    )
+    p.add_argument(
+        "--oversubscribe",
+        action="store_true",
+        help=f"allow more workers than cores (up to {MAX_WORKERS})",
     )
     p.add_argument(
         "--executor",
@@ -98,6 +111,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--out",
         metavar="DB",
+        type=path_arg,
         default=None,
         help="results file (default: results/<experiment name>.db)",
     )
@@ -112,6 +126,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--experiment",
         metavar="FILE",
+        type=path_arg,
         default=None,
         help="experiment file, if it has moved since the sweep",
     )
@@ -131,6 +146,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--out",
         metavar="PATH",
+        type=path_arg,
         default=None,
         help="runs file (default: the store's path with the format's suffix)",
     )
@@ -193,100 +209,156 @@ class Progress:
 
 
 # ----------------------------------------------------------------------------- commands
-def _store_error(exc: Exception) -> Any:
-    from sim.cli import UsageError
-
-    return UsageError(str(exc))
-
-
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiments.loader import load_experiment
-    from sim.experiments.store import Store, StoreError, check_store_file
+    from sim.experiments.store import Store, read_summary, remove_store
 
     _check_run_options(args)
     exp = load_experiment(args.experiment)
-    db = Path(args.out) if args.out else Path("results") / f"{exp.name}.db"
-    if db.exists():
-        try:
-            check_store_file(db)
-        except StoreError as exc:
-            raise _store_error(exc) from None
-        if not args.overwrite:
-            from sim.experiments.store import read_summary
-
-            s = read_summary(db)
-            raise _store_error(
-                f"{db} already exists ({s.runs} of {s.expected_runs} runs stored); continue "
-                f"it with 'prisonsim resume {db}' or start again with --overwrite"
-            )
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-    store = Store.create(db, exp, journal=args.journal)
-    return _run(exp, store, args, "sweep")
+    db = Path(args.out) if args.out is not None else Path("results") / f"{exp.name}.db"
+    _check_store_path(db, "--out")
+    report_dir = _check_report_dir(db, args)
+    if db.exists() and not args.overwrite:
+        s = read_summary(db)
+        raise UsageError(
+            f"{db} already exists ({s.runs} of {s.expected_runs} runs stored); continue "
+            f"it with 'prisonsim resume {db}' or start again with --overwrite"
+        )
+    backend = _start_backend(args, exp.expected_runs)  # an unreachable scheduler stops here
+    try:
+        if db.exists():
+            remove_store(db)  # refused while a live coordinator writes it
+        store = Store.create(db, exp, journal=args.journal)
+    except BaseException:
+        backend.close()
+        raise
+    return _run(exp, store, backend, args, "sweep", report_dir)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from sim.experiments.loader import load_experiment
-    from sim.experiments.store import Store, StoreError
+    from sim.experiments.store import Store, StoreError, read_summary, verify
 
     _check_run_options(args)
+    summary = read_summary(args.db)
+    damage = verify(args.db)
+    if damage:
+        raise StoreError("\n".join(damage))
+    path = args.experiment or summary.experiment_path
+    if not path or not Path(path).exists():
+        raise UsageError(
+            f"{args.db}: its experiment file {path} is not there; give it with --experiment FILE"
+        )
+    exp = load_experiment(path)
+    if exp.config_hash() != summary.config_hash:
+        raise UsageError(
+            f"{path} has changed since {args.db} was written (config hash "
+            f"{exp.config_hash()[:12]} now, {summary.config_hash[:12]} stored); refusing "
+            "to mix results: restore the file or start a new sweep"
+        )
+    db = Path(args.db)
+    _check_store_path(db, "DB")
+    report_dir = _check_report_dir(db, args)
+    store = Store.open(db, journal=args.journal)
     try:
-        store = Store.open(args.db, journal=args.journal)
-    except StoreError as exc:
-        raise _store_error(exc) from None
-    try:
-        summary = store.summary()
-        path = args.experiment or summary.experiment_path
-        if not path or not Path(path).exists():
-            raise _store_error(
-                f"{args.db}: its experiment file {path} is not there; give it "
-                "with --experiment FILE"
-            )
-        exp = load_experiment(path)
-        if exp.config_hash() != summary.config_hash:
-            raise _store_error(
-                f"{path} has changed since {args.db} was written (config hash "
-                f"{exp.config_hash()[:12]} now, {summary.config_hash[:12]} stored); refusing "
-                "to mix results: restore the file or start a new sweep"
-            )
         _note_code_change(store)
+        retried = store.forget_failures() if args.retry_failed else 0
         if args.retry_failed:
-            n = store.forget_failures()
-            print(f"retrying {n} failed runs", file=sys.stderr)
+            print(f"retrying {retried} failed runs", file=sys.stderr)
+        backend = _start_backend(args, summary.remaining + retried)
     except BaseException:
         store.close()
         raise
-    return _run(exp, store, args, "resume")
+    return _run(exp, store, backend, args, "resume", report_dir)
+
+
+def _check_store_path(db: Path, option: str) -> None:
+    """Refuse a results path that is empty, a directory, in a place that cannot be
+    written, or an existing file that is not a prisonsim store or cannot be written."""
+    from sim.experiments.outputs import OutputError, check_writable_place
+    from sim.experiments.store import check_store_file
+
+    check_writable_place(db, option)
+    if db.is_dir():
+        raise OutputError(f"{option} {db}: is a directory; give a results file name")
+    if db.exists():
+        check_store_file(db)  # a foreign or damaged file is never overwritten
+        if not os.access(db, os.W_OK):
+            raise OutputError(f"{option} {db}: cannot be written (read-only?)")
+
+
+def _check_report_dir(db: Path, args: argparse.Namespace) -> Path | None:
+    """The directory the report will go to, checked before any run (None: no report)."""
+    if args.no_report:
+        return None
+    out = db.with_name(f"{db.stem}_report")
+    try:
+        from sim.analysis.report import check_report_dir
+    except ImportError:  # no report layer installed: nothing will be written there
+        return out
+    check_report_dir(out, "report directory (or give --no-report)")
+    return out
 
 
 def _note_code_change(store: Any) -> None:
     """Warn (not refuse) when the code differs from the commit that started the store."""
     from sim.experiments.store import git_state
 
-    row = store.con.execute("SELECT git_commit FROM sessions ORDER BY id LIMIT 1").fetchone()
+    first = store.first_commit()
     commit, dirty = git_state()
-    if row and row[0] and commit and row[0] != commit:
+    if first and commit and first != commit:
         print(
             f"note: the code is at {commit[:10]}{'+dirty' if dirty else ''}; this store was "
-            f"started at {row[0][:10]} (each session's commit is kept in the store)",
+            f"started at {first[:10]} (each session's commit is kept in the store)",
             file=sys.stderr,
         )
 
 
 def _check_run_options(args: argparse.Namespace) -> None:
-    from sim.cli import UsageError
-
-    if args.scheduler and args.executor != "dask":
+    if args.scheduler is not None and args.executor != "dask":
         raise UsageError("--scheduler needs --executor dask")
+    if args.scheduler is not None and not args.scheduler.strip():
+        raise UsageError("--scheduler: an empty address; give one like tcp://host:8786")
+    _workers(args, 1)
 
 
-def _run(exp: Any, store: Any, args: argparse.Namespace, command: str) -> int:
-    """Run what ``store`` lacks, store each chunk as it finishes, print a summary."""
-    from sim.experiments.executors import Work, default_workers, execute, make_backend
-    from sim.experiments.store import BatchWriter, StoreError
+def _workers(args: argparse.Namespace, runs: int) -> int:
+    """Worker processes to start: ``--workers`` (default: one per core), at most one per
+    core unless ``--oversubscribe``, never more than there are runs."""
+    from sim.experiments.executors import default_workers
 
-    workers = args.workers or default_workers()
-    with store:
+    cores = default_workers()
+    asked = args.workers or cores
+    if asked > MAX_WORKERS:
+        raise UsageError(f"--workers {asked} is too many; allowed: 1 to {MAX_WORKERS}")
+    if asked > cores and not args.oversubscribe:
+        raise UsageError(
+            f"--workers {asked} is more than this machine's {cores} cores (each run would "
+            f"only go slower); allowed: 1 to {cores}, or more with --oversubscribe"
+        )
+    return max(1, min(asked, runs))
+
+
+def _start_backend(args: argparse.Namespace, runs: int) -> Any:
+    from sim.experiments.executors import make_backend
+
+    return make_backend(args.executor, _workers(args, runs), args.scheduler)
+
+
+def _run(
+    exp: Any,
+    store: Any,
+    backend: Any,
+    args: argparse.Namespace,
+    command: str,
+    report_dir: Path | None,
+) -> int:
+    """Run what ``store`` lacks on ``backend``, store results as they arrive, print a
+    summary. On a stop signal the workers are stopped at once, what has arrived is
+    stored and the session is marked interrupted; ``prisonsim resume`` continues."""
+    from sim.experiments.executors import Work
+
+    with store, closing(backend):
         done = store.done_keys()
         points = {p.point_id: p for p in exp.points}
         todo = [
@@ -294,50 +366,20 @@ def _run(exp: Any, store: Any, args: argparse.Namespace, command: str) -> int:
             for t in exp.tasks()
             if (t.point_id, t.replicate) not in done
         ]
-        total = exp.expected_runs
-        command_line = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
-        try:
-            store.begin_session(command, command_line, args.executor, workers)
-        except StoreError as exc:
-            raise _store_error(exc) from None
-        progress = Progress(exp.name, total, done=total - len(todo))
-        if not todo:
-            print(f"{store.path}: nothing to run; all {total} runs are stored", file=sys.stderr)
         t0 = time.monotonic()
-
-        writer = BatchWriter(store)
-
-        def on_results(results: list[dict[str, Any]]) -> None:
-            writer.add(results)
-            failed = sum(r["error"] is not None for r in results)
-            progress.update(len(results) - failed, failed)
-
-        status = "interrupted"
         try:
-            if todo:
-                backend = make_backend(args.executor, workers, args.scheduler)
-                try:
-                    execute(
-                        backend,
-                        todo,
-                        exp.base_params,
-                        exp.outcomes,
-                        exp.series_every_h,
-                        on_results,
-                        chunk_size=args.chunk_size,
-                    )
-                finally:
-                    backend.close()
-            status = "finished"
-        finally:
-            writer.flush()
-            progress.close()
-            store.end_session(status)
+            _execute(exp, store, backend, args, command, todo)
+        except KeyboardInterrupt:
+            s = store.summary()
+            print(
+                f"{store.path}: {s.runs} of {s.expected_runs} runs stored; continue with "
+                f"'prisonsim resume {store.path}'",
+                file=sys.stderr,
+            )
+            raise
         elapsed = time.monotonic() - t0
         summary = store.summary()
-        failures = store.con.execute(
-            "SELECT point_id, replicate, seed, error FROM failures ORDER BY point_id, replicate"
-        ).fetchall()
+        failures = store.failures()
     rate = len(todo) / elapsed if elapsed > 0 else 0.0
     print(
         f"{exp.name}: {summary.runs} of {summary.expected_runs} runs stored in {store.path}"
@@ -350,69 +392,120 @@ def _run(exp: Any, store: Any, args: argparse.Namespace, command: str) -> int:
         if len(failures) > 10:
             print(f"  ... and {len(failures) - 10} more; see 'prisonsim status {store.path}'")
         return 1
-    if not args.no_report:
-        _report(store.path)
+    if report_dir is not None:
+        _report(store.path, report_dir)
     return 0
 
 
-def _report(db: Path) -> None:
-    """Hook for the report layer: write the report if ``sim.analysis.report`` is installed."""
+def _execute(
+    exp: Any, store: Any, backend: Any, args: argparse.Namespace, command: str, todo: list
+) -> None:
+    """One session: claim the store, run ``todo``, then (always) stop the workers, store
+    what arrived and record how the session ended, with stop signals held meanwhile."""
+    from sim.cli import stop_signals_held
+    from sim.experiments.executors import execute
+    from sim.experiments.store import BatchWriter
+
+    total = exp.expected_runs
+    command_line = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    progress = Progress(exp.name, total, done=total - len(todo))
+    writer = BatchWriter(store)
+
+    def on_results(results: list[dict[str, Any]]) -> None:
+        writer.add(results)
+        failed = sum(r["error"] is not None for r in results)
+        progress.update(len(results) - failed, failed)
+
+    status = "interrupted"
+    try:  # a stop signal at any moment from here on ends the session as interrupted
+        store.begin_session(command, command_line, args.executor, backend.workers)
+        if not todo:
+            print(f"{store.path}: nothing to run; all {total} runs are stored", file=sys.stderr)
+        execute(
+            backend,
+            todo,
+            exp.base_params,
+            exp.outcomes,
+            exp.series_every_h,
+            on_results,
+            chunk_size=args.chunk_size,
+        )
+        status = "finished"
+    except sqlite3.OperationalError as exc:  # e.g. the disk is full
+        status = "stopped"
+        raise _cannot_write(store.path, exc) from None
+    finally:
+        with stop_signals_held():
+            backend.close()
+            progress.close()
+            try:
+                writer.flush()
+                store.end_session(status)
+            except sqlite3.OperationalError as exc:
+                if status == "finished":
+                    raise _cannot_write(store.path, exc) from None
+
+
+def _cannot_write(db: Path, exc: Exception) -> Exception:
+    from sim.experiments.store import StoreError
+
+    return StoreError(
+        f"{db}: cannot write ({exc}); the runs stored so far are kept: make room, then "
+        f"'prisonsim resume {db}'"
+    )
+
+
+def _report(db: Path, out_dir: Path) -> None:
+    """Write the report if ``sim.analysis.report`` is installed; an output that cannot be
+    written is a one-line error (the runs are stored: ``prisonsim report`` later)."""
     try:
         report = importlib.import_module("sim.analysis.report")
     except ImportError:
         return
     write_report = getattr(report, "write_report", None)
-    if write_report is not None:
-        path = write_report(db, db.parent / f"{db.stem}_report")
-        print(f"report: {path}")
+    if write_report is None:
+        return
+    try:
+        path = write_report(db, out_dir)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the report in {out_dir} ({exc.strerror or exc}); the runs are "
+            f"stored: write it later with 'prisonsim report {db} --out DIR'"
+        ) from None
+    print(f"report: {path}")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    import json
-    from contextlib import closing
+    from sim.experiments.store import StoreError, read_status, verify
 
-    from sim.experiments.store import StoreError, connect_readonly, read_summary
-
-    try:
-        s = read_summary(args.db)
-    except StoreError as exc:
-        raise _store_error(exc) from None
-    with closing(connect_readonly(Path(args.db))) as con:
-        question = json.loads(
-            con.execute("SELECT value FROM provenance WHERE key='config'").fetchone()[0]
-        )["question"]
-        sessions = con.execute(
-            "SELECT id, command, started_at, finished_at, status, workers, "
-            "executor, git_commit, git_dirty FROM sessions ORDER BY id"
-        ).fetchall()
-        failures = con.execute(
-            "SELECT point_id, replicate, seed, error FROM failures ORDER BY point_id, replicate"
-        ).fetchall()
+    st = read_status(args.db)
+    s = st.summary
     pct = 100.0 * (s.runs + s.failures) / s.expected_runs if s.expected_runs else 100.0
     print(
-        f"experiment: {s.name}\nquestion:   {question}\nfile:       {s.path}\n"
+        f"experiment: {s.name}\nquestion:   {st.question}\nfile:       {s.path}\n"
         f"config:     {s.config_hash[:12]} ({s.experiment_path})\n"
         f"runs:       {s.runs} stored, {s.failures} failed, {s.remaining} to run, of "
         f"{s.expected_runs} ({pct:.0f}%)"
     )
-    for sid, cmd, start, end, status, workers, executor, commit, dirty in sessions:
-        rev = f"{commit[:10]}{'+dirty' if dirty else ''}" if commit else "no git"
+    for ses in st.sessions:
+        commit = ses["git_commit"]
+        rev = f"{commit[:10]}{'+dirty' if ses['git_dirty'] else ''}" if commit else "no git"
         print(
-            f"session {sid}: {cmd} {start} -> {end or '?'} {status}, {workers} {executor} "
-            f"workers, {rev}"
+            f"session {ses['id']}: {ses['command']} {ses['started_at']} -> "
+            f"{ses['finished_at'] or '?'} {ses['status']}, {ses['workers']} "
+            f"{ses['executor']} workers, {rev}"
         )
-    for pid, rep, seed, err in failures:
+    for pid, rep, seed, err in st.failures:
         print(f"failed: point {pid} replicate {rep} (seed {seed}): {err}")
+    damage = verify(args.db)  # integrity check, every row decoded and its checksum checked
+    if damage:
+        raise StoreError("\n".join(damage))
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from sim.experiments.store import StoreError, export
+    from sim.experiments.store import export
 
-    try:
-        written = export(args.db, args.format, args.out)
-    except StoreError as exc:
-        raise _store_error(exc) from None
-    for path in written:
+    for path in export(args.db, args.format, args.out):
         print(path)
     return 0

@@ -29,6 +29,7 @@ from sim.config.loading import (
     Problem,
     line_of,
     load_mapping,
+    parse_yaml_text,
     resolve_shipped,
     unknown_key_message,
     validation_problems,
@@ -46,6 +47,9 @@ class _ScenarioFile(BaseModel):
     description: str = ""
     compare_with_reported: bool = False
     params: dict[str, Any] = {}
+
+
+SCENARIO_KEYS = frozenset(_ScenarioFile.model_fields)
 
 
 class _SourcedValue(BaseModel):
@@ -97,7 +101,7 @@ def check_params(
         p = PARAMS[name]
         try:
             v = p.coerce(item)
-        except TypeError as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             problems.append(
                 Problem(file, line, ".".join(loc), f"{exc}; allowed: {p.describe_range()}")
             )
@@ -126,7 +130,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     data, lines = load_mapping(
         path, "a scenario file must be a mapping with 'name', 'description' and 'params'"
     )
-    problems: list[Problem] = []
+    problems: list[Problem] = list(lines.problems)
     try:
         shape = _ScenarioFile.model_validate(data)
         name, description, raw_params = shape.name, shape.description, shape.params
@@ -138,31 +142,40 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
         raw_params = data.get("params") if isinstance(data.get("params"), dict) else {}
     values, sources, param_problems = check_params(raw_params, file, lines)
     problems += param_problems
+    set_values: dict[str, Any] = {}
     if overrides:
         set_values, _, set_problems = check_params(overrides, "--set", {}, prefix=())
         problems += set_problems
-        values.update(set_values)
     if problems:
         raise ConfigError(problems)
-    resolved = defaults() | values
     try:
-        check_joint(resolved)
+        check_joint(defaults() | values | set_values)
     except ValueError as exc:
-        raise ConfigError(
-            [Problem(file, line_of(lines, ("params",)), "params", str(exc))]
-        ) from None
+        raise ConfigError([_joint_problem(exc, values, set_values, file, lines)]) from None
+    values |= set_values
+    resolved = defaults() | values
     return Scenario(name, description, resolved, values, sources, file, compare)
+
+
+def _joint_problem(
+    exc: ValueError, values: dict[str, Any], set_values: dict[str, Any], file: str, lines: LineMap
+) -> Problem:
+    """A broken joint constraint, blamed on ``--set`` if the file alone keeps it."""
+    try:
+        check_joint(defaults() | values)
+    except ValueError:
+        return Problem(file, line_of(lines, ("params",)), "params", str(exc))
+    return Problem("--set", None, ",".join(set_values), str(exc))
 
 
 def resolve_scenario_path(path: str | Path) -> Path:
     """A path as given, or a shipped scenario's path for a bare name."""
-    return resolve_shipped(path, SCENARIO_DIR)
+    return resolve_shipped(path, SCENARIO_DIR, "scenario")
 
 
 def parse_set_options(items: list[str] | None) -> dict[str, Any]:
-    """``["key=value", ...]`` from ``--set`` into a dict, values parsed as YAML scalars."""
-    import yaml
-
+    """``["key=value", ...]`` from ``--set`` into a dict, values parsed as YAML scalars
+    (with the same checks as a file: no NaN, infinite or too large numbers, no aliases)."""
     out: dict[str, Any] = {}
     problems = []
     for item in items or []:
@@ -171,9 +184,9 @@ def parse_set_options(items: list[str] | None) -> dict[str, Any]:
             problems.append(Problem("--set", None, item, "expected key=value"))
             continue
         try:
-            out[key.strip()] = yaml.safe_load(text)
-        except yaml.YAMLError:
-            problems.append(Problem("--set", None, key, f"cannot parse value {text!r}"))
+            out[key.strip()] = parse_yaml_text(text, f"--set {key.strip()}")
+        except ConfigError as exc:
+            problems += [Problem("--set", None, key.strip(), p.message) for p in exc.problems]
     if problems:
         raise ConfigError(problems)
     return out

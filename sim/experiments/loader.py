@@ -44,6 +44,7 @@ one line per mistake with file, line, field, allowed values and "did you mean".
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,10 +58,12 @@ from sim.config.loading import (
     ConfigError,
     LineMap,
     Problem,
+    closest,
     did_you_mean,
     line_of,
     load_mapping,
     resolve_shipped,
+    shipped_names,
     unknown_key_message,
     validation_problems,
 )
@@ -79,6 +82,13 @@ DESIGN_TYPES = ("full_factorial", "latin_hypercube", "sobol", "morris", "points"
 DISTRIBUTIONS = ("uniform", "normal", "triangular")
 EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+# Size limits, checked before anything is sampled or run (by validate as well as sweep).
+MAX_REPLICATES = 10_000
+MAX_SAMPLES = 100_000  # design.samples (LHS rows; SALib's N)
+MAX_LEVELS = 1_000  # levels of one range, and Morris grid levels
+MAX_POINTS = 100_000  # design points
+MAX_RUNS = 1_000_000  # design points x replicates
 
 
 # ----------------------------------------------------------------------------- file shape
@@ -107,6 +117,9 @@ class _ExperimentFile(_Strict):
     master_seed: int
     outcomes: list[str] | None = None
     series_every_h: float | None = None
+
+
+EXPERIMENT_KEYS = frozenset(_ExperimentFile.model_fields)
 
 
 class _FactorFile(_Strict):
@@ -254,13 +267,13 @@ def _parse_factor(
     if spec.levels is not None:
         if spec.distribution != "uniform":
             problems.append(Problem(file, line, where, "levels only apply to {low, high}"))
-        elif spec.levels < 2:
+        elif not 2 <= spec.levels <= MAX_LEVELS:
             problems.append(
                 Problem(
                     file,
                     line_of(lines, (*loc, "levels")),
                     f"{where}.levels",
-                    f"{spec.levels} is too few; allowed: 2 or more",
+                    f"{spec.levels} is not allowed; allowed: 2 to {MAX_LEVELS:,}",
                 )
             )
     if problems:
@@ -402,33 +415,40 @@ _PLACEHOLDERS: dict[str, Any] = {
 def _validate_shape(
     data: dict[str, Any], file: str, lines: LineMap
 ) -> tuple[_ExperimentFile, list[Problem]]:
-    """The file's shape, and the problems found so far.
+    """The file's shape, and the problems found in it.
 
-    If the only shape problems are missing required fields, they are reported and the
-    rest of the file is checked with stand-ins; any other shape problem stops here.
+    Every top-level field with a problem (missing, misspelled, of the wrong type) is
+    reported, then left out or replaced by a stand-in, so that the rest of the file is
+    still checked and every mistake is reported in one pass. A missing field that a
+    misspelled key already names ("did you mean 'design'?") is not reported twice.
     """
     try:
         return _ExperimentFile.model_validate(data), []
     except ValidationError as exc:
-        problems = validation_problems(exc, file, lines, _ExperimentFile)
-        missing = {
-            e["loc"][0] for e in exc.errors() if e["type"] == "missing" and len(e["loc"]) == 1
-        }
-        if len(missing) != len(exc.errors()) or not missing <= set(_PLACEHOLDERS):
-            raise ConfigError(problems) from None
-        filled = data | {k: _PLACEHOLDERS[k] for k in missing}
-        return _ExperimentFile.model_validate(filled), problems
+        errors, problems = exc.errors(), validation_problems(exc, file, lines, _ExperimentFile)
+    fields = _ExperimentFile.model_fields
+    bad = {str(e["loc"][0]) for e in errors if e["loc"]}
+    meant = {closest(k, fields) for k in bad if k not in fields}
+    problems = [
+        p
+        for p, e in zip(problems, errors, strict=True)
+        if not (e["type"] == "missing" and len(e["loc"]) == 1 and e["loc"][0] in meant)
+    ]
+    kept = {k: v for k, v in data.items() if k in fields and k not in bad}
+    filled = {k: v for k, v in _PLACEHOLDERS.items() if k not in kept} | kept
+    return _ExperimentFile.model_validate(filled), problems
 
 
 def load_experiment(path: str | Path) -> Experiment:
     """Load and validate an experiment file (or a shipped experiment's bare name)."""
-    path = resolve_shipped(path, EXPERIMENT_DIR)
+    path = resolve_shipped(path, EXPERIMENT_DIR, "experiment")
     file = str(path)
     data, lines = load_mapping(
         path,
         "an experiment file must be a mapping with name, question, scenario, levers, design, ...",
     )
-    shape, problems = _validate_shape(data, file, lines)
+    shape, shape_problems = _validate_shape(data, file, lines)
+    problems = [*lines.problems, *shape_problems]
 
     def add(field_: str, msg: str, loc: Sequence[str] | None = None) -> None:
         problems.append(Problem(file, line_of(lines, loc or field_.split(".")), field_, msg))
@@ -438,8 +458,9 @@ def load_experiment(path: str | Path) -> Experiment:
             "name",
             f"{shape.name!r} must be letters, digits, '_', '-' or '.' (it names the results file)",
         )
-    if shape.replicates < 1:
-        add("replicates", f"{shape.replicates} is too few; allowed: 1 or more")
+    if not 1 <= shape.replicates <= MAX_REPLICATES:
+        few = "few" if shape.replicates < 1 else "many"
+        add("replicates", f"{shape.replicates} is too {few}; allowed: 1 to {MAX_REPLICATES:,}")
     if not 0 <= shape.master_seed < SEED_LIMIT:
         add("master_seed", f"{shape.master_seed} is out of range; allowed: 0 to 2**63-1")
     if shape.series_every_h is not None and shape.series_every_h <= 0:
@@ -455,21 +476,8 @@ def load_experiment(path: str | Path) -> Experiment:
     if len(set(outcomes)) != len(outcomes) or not outcomes:
         add("outcomes", "give each outcome once, at least one")
 
-    # base scenario: relative to the experiment file first, then a shipped name
-    scen_ref = Path(shape.scenario)
-    candidate = path.parent / scen_ref
-    scen_path = candidate if candidate.exists() else resolve_scenario_path(scen_ref)
-    if not scen_path.exists():
-        shipped = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
-        add(
-            "scenario",
-            f"{shape.scenario!r} not found next to the experiment or as a shipped "
-            f"scenario{did_you_mean(scen_ref.stem, shipped)}; shipped: {', '.join(shipped)}",
-        )
-        scenario = Scenario(shape.scenario, "", defaults())  # go on to find other mistakes
-    else:
-        scenario = load_scenario(scen_path)  # raises its own ConfigError
-
+    scenario, scenario_problems = _base_scenario(shape.scenario, path, file, lines)
+    problems += scenario_problems
     constants, _, probs = check_params(shape.constants, file, lines, prefix=("constants",))
     problems += probs
     factors: dict[str, list[Factor]] = {"lever": [], "uncertainty": []}
@@ -521,7 +529,71 @@ def load_experiment(path: str | Path) -> Experiment:
     return exp
 
 
+def _base_scenario(
+    ref: str, experiment: Path, file: str, lines: LineMap
+) -> tuple[Scenario, list[Problem]]:
+    """The base scenario (a path relative to the experiment file, or a shipped name) and
+    its problems; with problems, the defaults stand in so that the rest is still checked."""
+    candidate = experiment.parent / ref
+    try:
+        path = candidate if candidate.is_file() else resolve_scenario_path(ref)
+    except ConfigError:
+        shipped = shipped_names(SCENARIO_DIR)
+        msg = (
+            f"{ref!r} not found next to the experiment or as a shipped scenario"
+            f"{did_you_mean(Path(ref).stem, shipped)}; shipped: {', '.join(shipped)}"
+        )
+        return Scenario(ref, "", defaults()), [
+            Problem(file, line_of(lines, ("scenario",)), "scenario", msg)
+        ]
+    try:
+        return load_scenario(path), []
+    except ConfigError as exc:
+        return Scenario(ref, "", defaults()), exc.problems
+
+
 # ----------------------------------------------------------------------------- designs
+def _size_problems(
+    d: _DesignFile, n_continuous: int, discrete: Sequence[Factor], replicates: int
+) -> list[tuple[str, str]]:
+    """(field, message) for a design too large to build: checked before sampling.
+
+    Points: full factorial, the product of the discrete factors' value counts; Latin
+    hypercube, that times ``samples``; Sobol', N (D + 2), or N (2D + 2) with second-order
+    indices; Morris, N (D + 1); D the number of ranges (SALib's sample sizes).
+    """
+    out = []
+    if d.samples is not None and d.samples > MAX_SAMPLES:
+        out.append(("design.samples", f"{d.samples:,} is too many; allowed: up to {MAX_SAMPLES:,}"))
+    if d.type == "morris" and d.levels is not None and d.levels > MAX_LEVELS:
+        out.append(("design.levels", f"{d.levels:,} is too many; allowed: up to {MAX_LEVELS:,}"))
+    if out:
+        return out
+    n = d.samples or 1
+    per_sample = {
+        "sobol": 2 * n_continuous + 2 if d.second_order else n_continuous + 2,
+        "morris": n_continuous + 1,
+        "latin_hypercube": math.prod(len(f.values) for f in discrete) if n_continuous else 0,
+    }
+    if d.type in per_sample:
+        points = n * per_sample[d.type] or math.prod(len(f.values) for f in discrete)
+    elif d.type == "points":
+        points = len(d.points or [])
+    else:
+        points = math.prod(len(f.values) for f in discrete)
+    if points > MAX_POINTS:
+        out.append(("design", f"{points:,} design points; allowed: up to {MAX_POINTS:,}"))
+    elif points * replicates > MAX_RUNS:
+        out.append(
+            (
+                "design",
+                f"{points:,} points x {replicates:,} replicates = {points * replicates:,} "
+                f"runs; allowed: up to {MAX_RUNS:,}",
+            )
+        )
+    return out
+
+
 def _build_design(exp: Experiment, d: _DesignFile, file: str, lines: LineMap) -> list[Problem]:
     """Fill ``exp.points`` (and samples/problem for sensitivity designs); return problems."""
     problems: list[Problem] = []
@@ -534,6 +606,10 @@ def _build_design(exp: Experiment, d: _DesignFile, file: str, lines: LineMap) ->
     continuous = [f for f in factors if not f.discrete]
     names_c = [f.name for f in continuous]
     unit: np.ndarray | None = None
+    for fld, msg in _size_problems(d, len(continuous), discrete, exp.replicates):
+        add(fld, msg)
+    if problems:
+        return problems
     if d.type != "points" and d.points is not None:
         add("design.points", f"only the 'points' design takes points (this is {d.type})")
     if d.type in ("full_factorial", "points") and d.samples is not None:
