@@ -47,6 +47,7 @@ class _ScenarioFile(BaseModel):
     description: str = ""
     compare_with_reported: bool = False
     params: dict[str, Any] = {}
+    provenance: dict[str, str] = {}  # who wrote the file, from what (e.g. a calibration)
 
 
 SCENARIO_KEYS = frozenset(_ScenarioFile.model_fields)
