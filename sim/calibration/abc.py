@@ -7,9 +7,10 @@ quantile of the last generation's distances each generation. This module supplie
 needs to fit the model to reported ranges (:class:`Simulator`, :class:`RangeDistance`) and
 a sampler that makes the result independent of how the work is spread
 (:class:`DeterministicSampler`): evaluations come in fixed batches, evaluation (generation,
-batch, index) draws its proposal and its run's seed from a generator seeded by a digest of
-(master seed, generation, batch, index), and particles are accepted in index order until
-the population is full. So the same file and seed give the same posterior on any number of
+batch, index) draws its proposal and its run's seed from a digest of (master seed,
+generation, batch, index), and particles are accepted in index order until the population
+is full. Proposals are made in the coordinator, model runs on any backend (the two-pass
+:class:`Simulator`). So the same file and seed give the same posterior on any number of
 workers, and a calibration killed at any moment and resumed from its stored evaluations and
 pyabc's history gives the same posterior as an uninterrupted one.
 
@@ -29,11 +30,8 @@ from typing import Any
 import numpy as np
 
 from sim.calibration.config import CalibrationSpec, Prior
-from sim.calibration.targets import Targets, distance, load_targets, summary_statistics
+from sim.calibration.targets import Targets, distance, load_targets
 from sim.model.params import PARAMS
-
-SERIES_EVERY_H = 1.0
-"""Time-series interval of a calibration run: hourly counts to read the tallies from."""
 
 EvalKey = tuple[int, int, int]
 """(generation, batch, index) of one evaluation."""
@@ -59,27 +57,25 @@ def model_values(priors: Sequence[Prior], unit: dict[str, float]) -> dict[str, A
 
 
 class Simulator:
-    """pyabc's model: unit-cube parameters in, summary statistics of one run out.
+    """pyabc's model, in two passes (see :func:`make_sampler`).
 
-    The run's seed is drawn from numpy's global generator, which the sampler seeds per
-    evaluation; a run that raises gives NaN statistics (rejected, never a crash).
+    pyabc proposes a particle and calls the model in one go (``simulate_one``). To run the
+    model elsewhere, each evaluation is done twice in the coordinator from the same seed:
+    first in *propose* mode (the proposal is recorded, the statistics are NaN and the
+    particle is discarded), then, once the run is back, in *replay* mode (the proposal is
+    drawn again, identically, and the run's statistics are returned).
     """
 
-    def __init__(self, base_params: dict[str, Any], priors: Sequence[Prior], targets: Targets):
-        self.base_params, self.priors, self.targets = dict(base_params), tuple(priors), targets
+    def __init__(self, names: Sequence[str]):
+        self.names = tuple(names)
+        self.proposed: dict[str, float] | None = None
+        self.replay: dict[str, float] | None = None
 
     def __call__(self, unit: dict[str, float]) -> dict[str, float]:
-        from sim.model import run_replicate
-
-        # pyabc draws its proposals from numpy's global generator, which the sampler seeds
-        # per evaluation; the run's seed comes from the same, seeded, stream.
-        seed = int(np.random.randint(0, 2**62, dtype=np.int64))  # noqa: NPY002
-        params = self.base_params | model_values(self.priors, unit)
-        try:
-            out = run_replicate(params, seed, series_every_h=SERIES_EVERY_H)
-        except Exception:  # a failing run is a rejected particle, not a failed calibration
-            return dict.fromkeys(self.targets.names, math.nan)
-        return summary_statistics(out.outcomes, out.series, self.targets)
+        self.proposed = {k: float(v) for k, v in unit.items()}
+        if self.replay is None:
+            return dict.fromkeys(self.names, math.nan)
+        return dict(self.replay)
 
 
 class RangeDistance:
@@ -107,71 +103,76 @@ def central_point(targets: Targets) -> dict[str, float]:
     return point
 
 
-def _evaluate(simulate_one: Callable[[], Any], seed: int) -> Any:
-    """One evaluation: seed numpy's global generator, let pyabc propose and simulate."""
+RunBatch = Callable[[list[EvalKey], list[dict[str, float]]], list[dict[str, float] | None]]
+"""Runs the model for evaluations (keys, unit-cube points) and returns each one's
+statistics, or None for a run that failed (a failed run is a rejected particle)."""
+
+
+def _draw(simulator: Simulator, simulate_one: Callable[[], Any], seed: int, replay: Any) -> Any:
+    """One pass of one evaluation: seed pyabc's generator, propose, return the particle."""
+    simulator.replay = replay
     np.random.seed(seed % 2**32)  # noqa: NPY002 (pyabc proposes from the global generator)
     return simulate_one()
 
 
-def make_sampler(
-    master_seed: int,
-    batch: int,
-    evaluate_batch: Callable[[bytes, list[EvalKey], list[int]], list[Any]],
-) -> Any:
-    """A pyabc sampler that evaluates fixed batches through ``evaluate_batch`` (which runs
-    them anywhere, stores them, and returns the particles in key order)."""
-    import cloudpickle
+def make_sampler(master_seed: int, batch: int, simulator: Simulator, run_batch: RunBatch) -> Any:
+    """A pyabc sampler that evaluates fixed batches of keys (generation, batch, index) in
+    order, proposing in the coordinator and running the model through ``run_batch``."""
     from pyabc.sampler import Sampler
+
+    def evaluate(simulate_one: Callable[[], Any], keys: list[EvalKey]) -> list[Any]:
+        seeds = [evaluation_seed(master_seed, k) for k in keys]
+        units = []
+        for seed in seeds:
+            _draw(simulator, simulate_one, seed, None)
+            units.append(simulator.proposed)
+        stats = run_batch(keys, units)
+        nan = dict.fromkeys(simulator.names, math.nan)
+        return [
+            _draw(simulator, simulate_one, seed, s if s is not None else nan)
+            for seed, s in zip(seeds, stats, strict=True)
+        ]
 
     class DeterministicSampler(Sampler):
         def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, **_: Any):
-            blob = cloudpickle.dumps(simulate_one)
             sample = self._create_empty_sample()
             done, b = 0, 0
             while sample.n_accepted < n and done < max_eval:
-                keys = [(int(t), b, i) for i in range(batch)]
-                seeds = [evaluation_seed(master_seed, k) for k in keys]
-                for particle in evaluate_batch(blob, keys, seeds):
+                for particle in evaluate(simulate_one, [(int(t), b, i) for i in range(batch)]):
                     sample.append(particle)
                     done += 1
                     if sample.n_accepted >= n:
                         break
                 b += 1
             self.nr_evaluations_ = done
-            if sample.n_accepted < n:
-                sample.ok = False
+            sample.ok = sample.n_accepted >= n
             return sample
 
     return DeterministicSampler()
 
 
-def evaluate_blob(blob: bytes, seeds: Sequence[int]) -> list[Any]:
-    """Run evaluations of one pickled ``simulate_one`` (in a worker), one per seed."""
-    import cloudpickle
-
-    simulate_one = cloudpickle.loads(blob)
-    return [_evaluate(simulate_one, seed) for seed in seeds]
-
-
 def run_abc(
-    spec: CalibrationSpec,
-    history_path: str,
-    evaluate_batch: Callable[[bytes, list[EvalKey], list[int]], list[Any]],
-    resume: bool,
+    spec: CalibrationSpec, history_path: str, run_batch: RunBatch, resume: bool, finished: bool
 ) -> Any:
-    """Run (or resume) the ABC-SMC of ``spec``; returns pyabc's History."""
+    """Run (or resume) the ABC-SMC of ``spec``; returns pyabc's History.
+
+    Resumed, it continues after the last generation in the history, up to
+    ``max_generations`` in all (pyabc counts ``max_nr_populations`` from where it
+    resumes); a ``finished`` calibration is not run again.
+    """
     import pyabc
 
     logging.getLogger("ABC").setLevel(logging.WARNING)
     targets = targets_of(spec)
     prior = pyabc.Distribution(**{p.name: pyabc.RV("uniform", 0.0, 1.0) for p in spec.priors})
     m = spec.method
+    simulator = Simulator(targets.names)
     abc = pyabc.ABCSMC(
-        Simulator(spec.scenario.params, spec.priors, targets),
+        simulator,
         prior,
         RangeDistance(targets),
         population_size=m.population,
-        sampler=make_sampler(spec.master_seed, m.batch, evaluate_batch),
+        sampler=make_sampler(spec.master_seed, m.batch, simulator, run_batch),
         eps=pyabc.QuantileEpsilon(alpha=m.quantile),
     )
     db = f"sqlite:///{history_path}"
@@ -179,8 +180,11 @@ def run_abc(
         abc.load(db, 1)
     else:
         abc.new(db, central_point(targets))
+    remaining = m.max_generations - (abc.history.max_t + 1)
+    if finished or remaining <= 0:
+        return abc.history
     return abc.run(
         minimum_epsilon=m.min_epsilon,
-        max_nr_populations=m.max_generations,
+        max_nr_populations=remaining,
         max_total_nr_simulations=m.max_runs,
     )

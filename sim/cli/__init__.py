@@ -29,6 +29,7 @@ from sim.config.loading import ConfigError, Problem, UserError, did_you_mean
 _COMMAND_MODULES = [
     "sim.cli.run",
     "sim.cli.sweep",
+    "sim.cli.calibrate",
     "sim.cli.report",
     "sim.cli.demo",
     "sim.cli.animate",
