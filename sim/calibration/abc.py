@@ -14,6 +14,13 @@ is full. Proposals are made in the coordinator, model runs on any backend (the t
 workers, and a calibration killed at any moment and resumed from its stored evaluations and
 pyabc's history gives the same posterior as an uninterrupted one.
 
+The proposal is pyabc's multivariate normal kernel around each particle with twice the
+weighted covariance of the last generation (Beaumont, Cornuet, Marin and Robert 2009,
+*Biometrika* 96(4)), not a bandwidth rule: with 18 parameters and 200 particles, a
+rule-of-thumb bandwidth gives a ragged proposal whose importance weights collapse onto a
+handful of particles (an effective sample size of 1.5 in 200 was measured), while the wider
+kernel keeps the weights even at the cost of a lower acceptance rate.
+
 Parameters are calibrated on the unit cube (each prior maps [0, 1] onto its range, linear
 or log): all dimensions then have similar scales, which keeps the proposal kernel's
 covariance well conditioned.
@@ -38,7 +45,9 @@ EvalKey = tuple[int, int, int]
 
 
 def targets_of(spec: CalibrationSpec) -> Targets:
-    return load_targets(list(spec.range_keys), list(spec.tally_keys), spec.tally_tolerance)
+    return load_targets(
+        list(spec.range_keys), list(spec.tally_keys), spec.tally_tolerance, spec.reported
+    )
 
 
 def evaluation_seed(master_seed: int, key: EvalKey) -> int:
@@ -151,6 +160,21 @@ def make_sampler(master_seed: int, batch: int, simulator: Simulator, run_batch: 
     return DeterministicSampler()
 
 
+def _unit_bandwidth(n: float, d: int) -> float:
+    """Bandwidth factor 1: the kernel's covariance is ``scaling`` x the weighted one."""
+    return 1.0
+
+
+KERNEL_SCALING = 2.0
+"""Kernel covariance as a multiple of the last generation's (Beaumont et al. 2009)."""
+
+
+def effective_sample_size(weights: Sequence[float]) -> float:
+    """Kish's effective sample size of importance weights: ``(sum w)^2 / sum w^2``."""
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / np.sum(w**2))
+
+
 def run_abc(
     spec: CalibrationSpec, history_path: str, run_batch: RunBatch, resume: bool, finished: bool
 ) -> Any:
@@ -172,6 +196,9 @@ def run_abc(
         prior,
         RangeDistance(targets),
         population_size=m.population,
+        transitions=pyabc.MultivariateNormalTransition(
+            scaling=KERNEL_SCALING, bandwidth_selector=_unit_bandwidth
+        ),
         sampler=make_sampler(spec.master_seed, m.batch, simulator, run_batch),
         eps=pyabc.QuantileEpsilon(alpha=m.quantile),
     )

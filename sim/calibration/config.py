@@ -10,6 +10,7 @@ method's settings and a master seed::
       ranges: [left_custody, deaths_authority]      # keys under `outcomes` of the data
       tallies: [surrendered_inside]                  # keys under `tallies`
       tally_tolerance: 2.0                           # a tally point fits within this factor
+      data: synthetic.yaml     # optional: another data file of the same shape (tests)
     parameters:
       flee_rate: {low: 0.01, high: 0.1, reason: "..."}
       at_large_recapture_rate: {low: 0.005, high: 0.05, scale: log, reason: "..."}
@@ -65,6 +66,7 @@ class _TargetsFile(_Strict):
     ranges: list[str] = []
     tallies: list[str] = []
     tally_tolerance: float | int = 2.0
+    data: str | None = None
 
 
 class _MethodFile(_Strict):
@@ -136,6 +138,7 @@ class CalibrationSpec:
     range_keys: tuple[str, ...]
     tally_keys: tuple[str, ...]
     tally_tolerance: float
+    reported: dict[str, Any] | None  # another data file's contents (None: the project's)
     priors: tuple[Prior, ...]
     method: MethodSpec
     master_seed: int
@@ -150,6 +153,7 @@ class CalibrationSpec:
                 "ranges": list(self.range_keys),
                 "tallies": list(self.tally_keys),
                 "tally_tolerance": self.tally_tolerance,
+                "data": self.reported,
             },
             "priors": {
                 p.name: {"low": p.low, "high": p.high, "scale": p.scale, "reason": p.reason}
@@ -178,7 +182,8 @@ def load_calibration(path: str | Path) -> CalibrationSpec:
 
     if not _NAME_RE.match(shape.name):
         add("name", f"{shape.name!r} must be letters, digits, '_', '-' or '.'")
-    _check_targets(shape.targets, add)
+    reported = _reported(path, shape.targets.data)
+    _check_targets(shape.targets, reported or reported_data(), add)
     for name, prior in shape.parameters.items():
         _check_prior(name, prior, add, lines, file, problems)
     _check_method(shape.method, add)
@@ -198,6 +203,7 @@ def load_calibration(path: str | Path) -> CalibrationSpec:
         range_keys=tuple(shape.targets.ranges),
         tally_keys=tuple(shape.targets.tallies),
         tally_tolerance=float(shape.targets.tally_tolerance),
+        reported=reported,
         priors=tuple(
             Prior(n, float(p.low), float(p.high), p.scale, p.reason.strip())
             for n, p in shape.parameters.items()
@@ -214,8 +220,15 @@ def _scenario_path(path: Path, scenario: str) -> str | Path:
     return beside if beside.exists() else scenario
 
 
-def _check_targets(targets: _TargetsFile, add) -> None:
-    data = reported_data()
+def _reported(path: Path, data_file: str | None) -> dict[str, Any] | None:
+    """The contents of ``targets.data`` (relative to the calibration file), if given."""
+    if data_file is None:
+        return None
+    data, _ = load_mapping(path.parent / data_file, "a data file must be a mapping")
+    return data
+
+
+def _check_targets(targets: _TargetsFile, data: dict[str, Any], add) -> None:
     outcomes, tallies = data.get("outcomes") or {}, data.get("tallies") or {}
     for i, key in enumerate(targets.ranges):
         entry = outcomes.get(key)

@@ -166,7 +166,8 @@ def build_page(
         f"{targets.tolerance:g}. Method: ABC-SMC (pyabc), {method['generations']} "
         f"generations of {spec.method.population} particles, {method['runs']:,} model runs, "
         f"final threshold {method['epsilon']:.3g} (0 means every particle is inside every "
-        f"range and tolerance).</p>",
+        f"range and tolerance); the final weights' effective sample size is "
+        f"{method['ess']:.0f} of {spec.method.population} (intervals below rest on it).</p>",
         "<h2>Does the calibrated scenario look like what was reported?</h2>",
         _table(_range_rows(targets, runs)),
         _table(_tally_rows(targets, runs)),

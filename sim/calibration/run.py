@@ -19,7 +19,14 @@ from typing import Any
 
 import pandas as pd
 
-from sim.calibration.abc import EvalKey, evaluation_seed, model_values, run_abc, targets_of
+from sim.calibration.abc import (
+    EvalKey,
+    effective_sample_size,
+    evaluation_seed,
+    model_values,
+    run_abc,
+    targets_of,
+)
 from sim.calibration.config import CalibrationSpec
 from sim.calibration.posterior import from_unit_frame
 from sim.calibration.store import CalibrationStore, Evaluation, history_path
@@ -35,6 +42,7 @@ class CalibrationResult:
 
     posterior: pd.DataFrame
     generations: pd.DataFrame  # pyabc's populations: t, epsilon, samples, particles
+    effective_sample_size: float  # of the final generation's weights (Kish)
     runs: int  # model runs stored (this and earlier sessions)
     runs_this_session: int
     elapsed_s: float
@@ -150,6 +158,7 @@ def calibrate(
     return CalibrationResult(
         posterior,
         history.get_all_populations(),
+        effective_sample_size(weights),
         runs,
         runner.ran,
         elapsed,

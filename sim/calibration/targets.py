@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -61,17 +62,23 @@ def outcome_for_reported_key(key: str) -> str:
     raise KeyError(key)
 
 
-def load_targets(range_keys: list[str], tally_keys: list[str], tolerance: float) -> Targets:
-    """Targets from reported keys (``outcomes.<key>`` and ``tallies.<key>`` of the data)."""
+def load_targets(
+    range_keys: list[str],
+    tally_keys: list[str],
+    tolerance: float,
+    data: dict[str, Any] | None = None,
+) -> Targets:
+    """Targets from reported keys (``outcomes.<key>`` and ``tallies.<key>`` of ``data``,
+    by default the project's data file)."""
     ranges = []
     for key in range_keys:
-        r = reported_range(key)
+        r = reported_range(key, data)
         if r is None:
             raise KeyError(key)
         ranges.append((outcome_for_reported_key(key), r))
     tallies = []
     for key in tally_keys:
-        t = reported_tally(key)
+        t = reported_tally(key, data)
         if t is None or key not in TALLY_SERIES:
             raise KeyError(key)
         tallies.append((key, t))

@@ -152,10 +152,11 @@ def write_page(
 
 
 def calibrated_scenario_text(
-    spec: CalibrationSpec, posterior: pd.DataFrame, store: Path, calibration_sha: str
+    spec: CalibrationSpec, posterior: pd.DataFrame, posterior_file: str, calibration_sha: str
 ) -> str:
     """The calibrated scenario file: the base file's parameters with the central point in
-    place of each calibrated one (with its 90 % interval), and provenance."""
+    place of each calibrated one (with its 90 % interval), and provenance (including the
+    file of posterior samples written beside it)."""
     from sim import __version__
     from sim.experiments.store import git_state
 
@@ -179,7 +180,7 @@ def calibrated_scenario_text(
             "written_by": "prisonsim calibrate",
             "calibration_file": Path(spec.path).name,
             "calibration_sha256": calibration_sha,
-            "calibration_store": str(store),
+            "posterior_samples": posterior_file,
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "code_version": __version__,
             "git_commit": f"{commit or 'unknown'}{'+dirty' if dirty else ''}",

@@ -4,7 +4,9 @@ Runs (or resumes) the ABC-SMC of a calibration file into a calibration store (de
 ``results/<name>.db``; pyabc's history beside it), then writes:
 
 * the calibrated scenario (default ``scenarios/<scenario>_calibrated.yaml``);
-* ``<store stem>_posterior.csv`` (weighted particles) and ``_posterior_summary.csv``;
+* the posterior's weighted particles beside it (``<scenario>_calibrated_posterior.csv``),
+  which experiments can draw their uncertainties from, and
+  ``<store stem>_posterior_summary.csv``;
 * the validation page ``<store stem>_validation/index.html`` with its PNG figures.
 
 An existing store of the same calibration file (same SHA-256) is resumed: stored runs are
@@ -112,20 +114,24 @@ def _write_outputs(
         "generations": int(gens["t"].max()) + 1,
         "runs": result.runs,
         "epsilon": float(gens["epsilon"].iloc[-1]),
+        "ess": result.effective_sample_size,
     }
     print(
         f"{spec.name}: {method['generations']} generations, {result.runs} model runs "
         f"({result.runs_this_session} this session, {result.elapsed_s / 60:.1f} min), final "
-        f"threshold {method['epsilon']:.3g}",
+        f"threshold {method['epsilon']:.3g}, effective sample size "
+        f"{method['ess']:.0f} of {spec.method.population}",
         flush=True,
     )
-    result.posterior.to_csv(db.with_name(f"{db.stem}_posterior.csv"), index=False)
+    posterior_out = scenario_out.with_name(f"{scenario_out.stem}_posterior.csv")
+    result.posterior.to_csv(posterior_out, index=False)
     summary(result.posterior, spec.priors).to_csv(
         db.with_name(f"{db.stem}_posterior_summary.csv"), index=False
     )
     sha = file_sha256(spec.path)
-    scenario_out.write_text(calibrated_scenario_text(spec, result.posterior, db, sha))
-    print(f"calibrated scenario: {scenario_out}")
+    text = calibrated_scenario_text(spec, result.posterior, posterior_out.name, sha)
+    scenario_out.write_text(text)
+    print(f"calibrated scenario: {scenario_out}; posterior samples: {posterior_out}")
     runs, series = validate(spec, result.posterior, n, backend)
     page_dir = db.with_name(f"{db.stem}_validation")
     page_dir.mkdir(exist_ok=True)

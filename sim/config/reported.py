@@ -61,9 +61,10 @@ def claim_sources(entry: dict[str, Any]) -> tuple[str, ...]:
     return tuple(keys) or _as_tuple(entry.get("source"))
 
 
-def reported_range(key: str) -> ReportedRange | None:
-    """The range reported under ``outcomes.<key>``, or None if there is none."""
-    entry = (reported_data().get("outcomes") or {}).get(key)
+def reported_range(key: str, data: dict[str, Any] | None = None) -> ReportedRange | None:
+    """The range reported under ``outcomes.<key>`` of ``data`` (default: the project's
+    data file), or None if there is none."""
+    entry = ((reported_data() if data is None else data).get("outcomes") or {}).get(key)
     if not isinstance(entry, dict) or "low" not in entry or "high" not in entry:
         return None
     central = entry.get("central")
@@ -76,9 +77,10 @@ def reported_range(key: str) -> ReportedRange | None:
     )
 
 
-def reported_tally(key: str) -> Tally | None:
-    """The dated tally reported under ``tallies.<key>``, or None if there is none."""
-    entry = (reported_data().get("tallies") or {}).get(key)
+def reported_tally(key: str, data: dict[str, Any] | None = None) -> Tally | None:
+    """The dated tally reported under ``tallies.<key>`` of ``data`` (default: the
+    project's data file), or None if there is none."""
+    entry = ((reported_data() if data is None else data).get("tallies") or {}).get(key)
     if not isinstance(entry, dict):
         return None
     points = entry.get("points") or []
