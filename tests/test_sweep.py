@@ -347,3 +347,25 @@ def test_progress_prints_plain_lines_when_not_a_terminal():
     prog.close()
     line = out.getvalue().strip()
     assert line.startswith("demo: 5/10 runs (50%), 1 failed,") and "ETA" in line, line
+
+
+def test_evaluate_returns_records_in_order_with_the_sweeps_failure_handling(
+    teaching_params, monkeypatch
+):
+    """``executors.evaluate`` (a calibration's entry point): one record per (params,
+    seed) in the order given; a run that raises or kills its worker twice comes back as
+    a failure and the others go on; equal inputs give equal outcomes."""
+    from sim.experiments.executors import evaluate
+
+    monkeypatch.setenv("PRISONSIM_RUN_FUNCTION", "conftest:fault_run")
+    base = {**teaching_params, "horizon_h": 6.0}
+    leads = [0.0, RAISE_AT_H, 24.0, DIE_AT_H, 0.0]
+    runs = [({**base, "warning_lead_time_h": lead}, 11) for lead in leads]
+    records = evaluate(runs, outcomes=["left_custody", "at_large"], workers=2, chunk_size=2)
+    assert [r.key.point_id for r in records] == [0, 1, 2, 3, 4], records
+    assert [r.ok for r in records] == [True, False, True, False, True], records
+    assert records[1].error.startswith("RuntimeError: injected failure"), records[1]
+    assert records[3].error.startswith("WorkerLost"), records[3]
+    assert records[0].outcomes == records[4].outcomes, (records[0], records[4])
+    assert set(records[2].outcomes) == {"left_custody", "at_large"}, records[2]
+    assert all(r.key.seed == 11 for r in records), records

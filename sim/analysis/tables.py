@@ -24,6 +24,7 @@ bootstrap interval.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -555,9 +556,13 @@ def sobol_indices(
                 for p in names
             ]
             continue
-        res = sobol.analyze(
-            inp.problem, y, num_resamples=num_resamples, conf_level=level, seed=seed, **inp.options
-        )
+        with warnings.catch_warnings():  # a constant bootstrap resample of a small
+            # design: the intervals show it; the outcome itself is checked above
+            warnings.filterwarnings("ignore", message="Constant values encountered")
+            res = sobol.analyze(
+                inp.problem, y, num_resamples=num_resamples, conf_level=level, seed=seed,
+                **inp.options,
+            )  # fmt: skip
         rows += [
             dict(outcome=o, parameter=p, index=idx, value=res[idx][k], conf=res[f"{idx}_conf"][k])
             for idx in ("S1", "ST")
