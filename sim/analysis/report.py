@@ -55,12 +55,6 @@ MAX_RESPONSE_LEVERS = 3
 
 
 @dataclass
-class _Section:
-    title: str
-    html: str = ""
-
-
-@dataclass
 class _Report:
     out: Path
     figures: list[tuple[str, str, str, str]] = field(
