@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from conftest import property_settings
+from hypothesis import given
 from hypothesis import strategies as st
 from SALib.analyze import morris as morris_analyze
 from SALib.analyze import sobol as sobol_analyze
@@ -127,13 +128,7 @@ def test_edge_designs_round_trip_and_match_salib(kind, option, n, factors, tmp_p
     _check_design(tmp_path, (kind, option, n), POOL[-factors:], replicates=2, master_seed=7)
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    database=None,  # write nothing into the checkout
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@property_settings(40)
 @given(
     design=DESIGNS,
     chosen=st.sets(st.sampled_from(POOL), min_size=1, max_size=8),
