@@ -209,6 +209,12 @@ def test_unknown_top_level_key_and_bad_design_options(make_experiment):
     msg = str(info.value)
     assert "warning_lead_time_h has a list of values; sobol samples ranges" in msg, msg
     assert "6 is not a power of 2" in msg, msg
+    path.write_text(path.read_text().replace("sobol, samples: 6", "morris, second_order: true"))
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path)
+    assert ":9: design.second_order: only sobol takes second_order (this is morris)" in str(
+        info.value
+    ), str(info.value)
 
 
 def test_cli_reports_bad_experiment_without_traceback(make_experiment, tmp_path):

@@ -104,6 +104,8 @@ def option_problems(design: DesignSpec, factors: Sequence[Factor]) -> list[Field
         out.append(("design.points", f"only the 'points' design takes points (this is {kind})"))
     if kind in ("full_factorial", "points") and design.samples is not None:
         out.append(("design.samples", f"{kind} takes no samples"))
+    if kind != "sobol" and design.second_order:
+        out.append(("design.second_order", f"only sobol takes second_order (this is {kind})"))
     if kind != "morris" and design.levels is not None:
         out.append(
             ("design.levels", "only morris takes levels (for a range use {low, high, levels})")
