@@ -2,153 +2,84 @@
 
     PYTHONPATH=. python benchmarks/bench_report.py [--repeats 3] [--db STORE.sqlite]
 
-Builds synthetic Results (no model, no store) of two shapes and times
-``sim.analysis.report.build_report`` on each, printing the median of ``--repeats`` runs:
+Makes two stores the way the tests do (``tests/stores.py``: experiment files through the
+real loader, records through the real store, a formula in place of the model), reads
+each back with ``load_results`` and times ``sim.analysis.report.build_report`` on it,
+printing the median of ``--repeats`` runs:
 
 * ``factorial``: 5 x 4 lever grid x 500 replicates = 10,000 runs, 10 outcomes, and time
   series of 6 variables every 12 h over 14 days (1.74 M series rows);
-* ``sobol``: a Saltelli design of 4 parameters (N = 1,666, first and total order) = 9,996
-  runs.
+* ``sobol``: a Saltelli design of 4 parameters (N = 2,048, first and total order) =
+  12,288 runs.
 
-With ``--db`` it also times ``sim.analysis.report.write_report`` on a real store (needs
-``sim.experiments.store``).
+With ``--db`` it also times ``sim.analysis.report.write_report`` on a store of your own.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
-import warnings
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pandas as pd
-from SALib.sample import sobol as sobol_sample
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from stores import policy_file, sensitivity_file, store_results
 
 from sim.analysis.report import FAN_VARIABLES, build_report, write_report
-from sim.experiments.results import Results
+from sim.experiments.contract import Results, RunKey, Series
 from sim.model.outcomes import OUTCOMES
 from sim.model.params import PARAMS
 
 OUTCOME_NAMES = [o for o in OUTCOMES if o != "control_restored"][:10]
-SERIES_VARS = FAN_VARIABLES  # the variables the report draws
-FAIL_COLS = ["point_id", "arm", "replicate", "seed", "error", "traceback"]
+SERIES_TIMES = tuple(np.arange(0, 337, 12.0))
 
 
-def _outcomes(rng: np.random.Generator, drive: np.ndarray) -> dict[str, np.ndarray]:
-    """Positive outcome columns that fall as ``drive`` (0-1, policy strength) rises."""
-    n = drive.size
-    return {
-        o: np.abs(rng.normal(100 * (k + 1) * (1.2 - drive), 10 * (k + 1), n))
-        for k, o in enumerate(OUTCOME_NAMES)
-    }
+def _drive(values: Mapping[str, Any], names: list[str]) -> float:
+    """Policy strength 0-1: the mean of the named parameters, each scaled to its range."""
+    z = [(values[n] - lo) / (hi - lo) for n in names for lo, hi in [PARAMS[n].sweep_range()]]
+    return float(np.mean(z))
 
 
-def factorial_results(replicates: int = 500, seed: int = 0) -> Results:
-    warn = np.array([0.0, 12, 24, 48, 72])
-    guards = np.array([2.0, 3, 4, 6])
-    w, g, r = (a.ravel() for a in np.meshgrid(warn, guards, np.arange(replicates), indexing="ij"))
-    point = np.repeat(np.arange(warn.size * guards.size), replicates)
-    arm = np.char.add(
-        np.char.add("warning_lead_time_h=", w.astype(int).astype(str)),
-        np.char.add(", guards_per_100_inmates=", g.astype(int).astype(str)),
-    )
-    rng = np.random.default_rng(seed)
-    drive = (w / 72 + g / 6) / 2
-    runs = pd.DataFrame(
-        {
-            "point_id": point,
-            "arm": arm,
-            "replicate": r,
-            "seed": r + 10,
-            "warning_lead_time_h": w,
-            "guards_per_100_inmates": g,
-            **_outcomes(rng, drive),
+def _respond(names: list[str]) -> Any:
+    """Positive outcomes that fall as the drive of ``names`` rises, with seeded noise."""
+
+    def respond(values: Mapping[str, Any], key: RunKey) -> dict[str, float]:
+        drive = _drive(values, names)
+        noise = np.random.default_rng([key.seed, key.point_id]).normal(size=len(OUTCOME_NAMES))
+        return {
+            o: abs(100 * (k + 1) * (1.2 - drive) + 10 * (k + 1) * noise[k])
+            for k, o in enumerate(OUTCOME_NAMES)
         }
-    )
-    t = np.arange(0, 337, 12.0)
-    n_runs, n_t, n_v = len(runs), t.size, len(SERIES_VARS)
-    decay = np.exp(-np.outer(1 + 2 * drive, t) / 48)  # (runs, t)
-    values = (
-        np.repeat(decay[:, None, :], n_v, axis=1)
-        * np.array([1, 800, 300, 200, 50, 100])[None, :, None]
-    )
-    series = pd.DataFrame(
-        {
-            "point_id": np.repeat(point, n_v * n_t),
-            "arm": np.repeat(arm, n_v * n_t),
-            "replicate": np.repeat(r, n_v * n_t),
-            "t_h": np.tile(t, n_runs * n_v),
-            "variable": np.tile(np.repeat(SERIES_VARS, n_t), n_runs),
-            "value": values.ravel() * rng.uniform(0.8, 1.2, n_runs * n_v * n_t),
-        }
-    )
-    return Results(
-        experiment={
-            "name": "bench_factorial",
-            "question": "How do warning and staffing change escapes?",
-            "design": {"type": "full_factorial"},
-            "scenario": "ghwayran_2022",
-            "replicates": replicates,
-            "master_seed": seed,
-            "levers": {
-                "warning_lead_time_h": warn.tolist(),
-                "guards_per_100_inmates": guards.tolist(),
-            },
-        },
-        runs=runs,
-        series=series,
-        failures=pd.DataFrame(columns=FAIL_COLS),
-        provenance={"config_hash": "bench", "master_seed": seed},
-        expected_runs=len(runs),
-        levers=["warning_lead_time_h", "guards_per_100_inmates"],
-        outcomes=OUTCOME_NAMES,
-    )
+
+    return respond
 
 
-def sobol_results(n: int = 1666, seed: int = 0) -> Results:
-    names = ["attackers", "breach_rate", "agitation_threshold", "warning_lead_time_h"]
-    bounds = [list(PARAMS[p].sweep_range()) for p in names]
-    problem = {"num_vars": len(names), "names": names, "bounds": bounds}
-    with warnings.catch_warnings():  # N is not a power of 2: fine for a timing run
-        warnings.simplefilter("ignore", UserWarning)
-        x = sobol_sample.sample(problem, n, calc_second_order=False, seed=seed)
-    lo, hi = np.array(bounds).T
-    z = (x - lo) / (hi - lo)
-    rng = np.random.default_rng(seed)
-    pts = np.arange(len(x))
-    runs = pd.DataFrame(
-        {
-            "point_id": pts,
-            "arm": "base",
-            "replicate": 0,
-            "seed": pts + 1,
-            **dict(zip(names, x.T, strict=True)),
-            **_outcomes(rng, (z[:, 0] + z[:, 3] * z[:, 1]) / 2),
-        }
+def _series(key: RunKey, outcomes: Mapping[str, float]) -> Series:
+    t = np.asarray(SERIES_TIMES)
+    decay = np.exp(-t * outcomes[OUTCOME_NAMES[0]] / 4800)
+    scales = dict(zip(FAN_VARIABLES, (1, 800, 300, 200, 50, 100), strict=True))
+    return Series(SERIES_TIMES, {v: tuple(map(float, decay * s)) for v, s in scales.items()})
+
+
+def factorial_results(directory: Path, replicates: int = 500) -> Results:
+    levers = {"warning_lead_time_h": [0, 12, 24, 48, 72], "guards_per_100_inmates": [2, 3, 4, 6]}
+    path = policy_file(
+        directory, levers, replicates=replicates, series_every_h=12, outcomes=OUTCOME_NAMES
     )
-    return Results(
-        experiment={
-            "name": "bench_sobol",
-            "question": "Which conditions matter most?",
-            "design": {"type": "sobol", "calc_second_order": False},
-            "scenario": "ghwayran_2022",
-            "replicates": 1,
-            "master_seed": seed,
-        },
-        runs=runs,
-        series=pd.DataFrame(),
-        failures=pd.DataFrame(columns=FAIL_COLS),
-        provenance={"config_hash": "bench", "master_seed": seed},
-        expected_runs=len(runs),
-        levers=["warning_lead_time_h"],
-        uncertainties=names[:3],
-        outcomes=OUTCOME_NAMES,
-        design_samples=pd.DataFrame(x, columns=names),
-        problem=problem,
-    )
+    return store_results(path, respond=_respond(list(levers)), series=_series)
+
+
+def sobol_results(directory: Path, n: int = 2048) -> Results:
+    names = ["warning_lead_time_h", "attackers", "breach_rate", "agitation_threshold"]
+    design = {"type": "sobol", "samples": n}
+    path = sensitivity_file(directory, {p: {} for p in names}, design, outcomes=OUTCOME_NAMES)
+    return store_results(path, respond=_respond(names))
 
 
 def _time(label: str, work, repeats: int) -> float:
@@ -174,7 +105,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for name, make in (("factorial", factorial_results), ("sobol", sobol_results)):
-            res = make()
+            res = make(Path(tmp))
             print(f"{name}: {len(res.runs):,} runs, {len(res.series):,} series rows")
             _time(
                 f"build_report[{name}]",

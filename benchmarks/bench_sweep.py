@@ -62,37 +62,42 @@ def measure(
 ) -> dict[str, float]:
     """Medians over ``repeats`` batches of ``n`` runs: runs/s, run and store seconds per
     result, and the workers' CPU share (below 1 when other work takes the cores)."""
-    from sim.experiments.executors import Work, execute, make_backend
+    from sim.experiments.executors import RunSettings, as_record, execute, make_backend, run_model
     from sim.experiments.loader import load_experiment
-    from sim.experiments.store import BatchWriter, Store
+    from sim.experiments.storage import BatchWriter
+    from sim.experiments.store import ResultsStore
+    from sim.experiments.sweep import pending_jobs
 
     path = tmp / f"{scenario}_{n}.yaml"
     path.write_text(_experiment_text(scenario, n))
-    exp = load_experiment(path)
-    work_of = [Work(t.point_id, t.replicate, t.seed, exp.points[0].values) for t in exp.tasks()]
+    spec = load_experiment(path)
+    settings = RunSettings(spec.base_params, spec.outcomes)
     backend = make_backend(executor, workers)
     stats: dict[str, list[float]] = {"rate": [], "store_s": [], "run_s": [], "busy": []}
-    try:  # warm-up: start and import in every worker
-        warm = [work_of[0]] * (2 * workers)
-        execute(backend, warm, exp.base_params, exp.outcomes, None, lambda results: None)
-        for rep in range(repeats):
-            with Store.create(tmp / f"{scenario}_{executor}_{workers}_{rep}.db", exp) as store:
+    try:
+        for rep in range(repeats + 1):  # the first: warm-up (start and import in every worker)
+            with ResultsStore.create(
+                tmp / f"{scenario}_{executor}_{workers}_{rep}.db", spec
+            ) as store:
+                jobs = pending_jobs(spec, store)[: 2 * workers if rep == 0 else None]
                 writer = BatchWriter(store)
                 spent, elapsed, cpu = [0.0], [], []
 
-                def on_results(results, writer=writer, spent=spent, elapsed=elapsed, cpu=cpu):
+                def on_done(batch, writer=writer, spent=spent, elapsed=elapsed, cpu=cpu):
                     t0 = time.perf_counter()
-                    writer.add(results)
+                    writer.add([as_record(d) for d in batch])
                     spent[0] += time.perf_counter() - t0
-                    elapsed.extend(r["elapsed_s"] for r in results)
-                    cpu.extend(r["cpu_s"] for r in results)
+                    elapsed.extend(d.elapsed_s for d in batch)
+                    cpu.extend(d.cpu_s for d in batch)
 
                 t0 = time.perf_counter()
-                execute(backend, work_of, exp.base_params, exp.outcomes, None, on_results)
+                execute(backend, jobs, run_model, settings, on_done)
                 t1 = time.perf_counter()
                 writer.flush()
                 spent[0] += time.perf_counter() - t1
                 wall = time.perf_counter() - t0
+            if rep == 0:
+                continue
             stats["rate"].append(n / wall)
             stats["store_s"].append(spent[0] / n)
             stats["run_s"].append(statistics.mean(elapsed))

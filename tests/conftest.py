@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from sim.config.scenario import load_scenario
 
@@ -94,3 +95,15 @@ def make_experiment(tmp_path):
 def teaching_params() -> dict:
     """The teaching scenario's resolved parameters."""
     return dict(load_scenario("teaching_small").params)
+
+
+def property_settings(examples: int, *, derandomize: bool = True) -> settings:
+    """Hypothesis settings of the property tests: ``examples`` examples, no deadline
+    (a busy machine), no example database (nothing written into the checkout)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=derandomize,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )

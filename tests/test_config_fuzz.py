@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from config_mutations import EXPERIMENTS, MUTATIONS, SCENARIOS, mutate
-from hypothesis import HealthCheck, given, settings
+from conftest import property_settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.cli import main
@@ -66,25 +67,14 @@ def test_each_kind_of_mutation_is_handled(kind, base, tmp_path):
         check_mutated_file(tmp_path, base, seed, kind)
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,  # write nothing into the checkout
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@property_settings(60)
 @given(seed=st.integers(0, 2**32 - 1), base=st.sampled_from(BASES))
 def test_mutated_config_files_give_exit_2_or_pass(seed, base, tmp_path_factory):
     check_mutated_file(tmp_path_factory.mktemp("fuzz"), base, seed)
 
 
 @pytest.mark.slow
-@settings(
-    max_examples=1000,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@property_settings(1000, derandomize=False)
 @given(seed=st.integers(0, 2**32 - 1), base=st.sampled_from(BASES))
 def test_mutated_config_files_large_slice(seed, base, tmp_path_factory):
     check_mutated_file(tmp_path_factory.mktemp("fuzz"), base, seed)

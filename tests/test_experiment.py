@@ -52,7 +52,7 @@ def test_seeds_are_common_across_arms_and_differ_across_replicates(make_experime
     exp = load_experiment(make_experiment(lead="[0, 24]", samples=3, replicates=3))
     seeds = {
         (p.arm, p.values["attackers"], t.replicate): t.seed
-        for t in exp.tasks()
+        for t in exp.run_keys()
         for p in [exp.points[t.point_id]]
     }
     for (arm, att, rep), seed in seeds.items():
@@ -60,7 +60,7 @@ def test_seeds_are_common_across_arms_and_differ_across_replicates(make_experime
             ("warning_lead_time_h=24" if arm.endswith("=0") else "warning_lead_time_h=0", att, rep)
         ]
         assert seed == other, f"arm {arm} attackers={att} replicate {rep}: {seed} vs {other}"
-    all_seeds = [t.seed for t in exp.tasks()]
+    all_seeds = [t.seed for t in exp.run_keys()]
     assert len(set(all_seeds)) == len(all_seeds) // 2, "replicates or samples share seeds"
     assert all(type(s) is int and 0 <= s < 2**63 for s in all_seeds), all_seeds[:3]
 
@@ -70,9 +70,9 @@ def test_seeds_are_keyed_by_content_not_position(make_experiment):
     b = load_experiment(make_experiment(name="b", lead="[48, 24, 0]", samples=3))
     key = {
         (a.points[t.point_id].arm, a.points[t.point_id].values["attackers"], t.replicate): t.seed
-        for t in a.tasks()
+        for t in a.run_keys()
     }
-    for t in b.tasks():
+    for t in b.run_keys():
         p = b.points[t.point_id]
         k = (p.arm, p.values["attackers"], t.replicate)
         if k in key:
@@ -99,7 +99,9 @@ master_seed: 3
         )
     )
     assert len(sob.points) == 8 * (3 + 2), f"{len(sob.points)} Sobol points"
-    assert sob.samples.shape == (40, 3) and sob.problem["names"][0] == "attackers", sob.problem
+    samples = np.array([p.sample for p in sob.points])
+    problem = sob.sensitivity_problem
+    assert samples.shape == (40, 3) and problem["names"][0] == "attackers", problem
     mor = load_experiment(
         make_experiment(
             name="m",
@@ -109,8 +111,9 @@ master_seed: 3
         )
     )
     assert len(mor.points) == 5 * (3 + 1), f"{len(mor.points)} Morris points"
-    lo, hi = mor.problem["bounds"][1]
-    assert np.all((mor.samples[:, 1] >= lo) & (mor.samples[:, 1] <= hi)), mor.samples[:, 1]
+    lo, hi = mor.sensitivity_problem["bounds"][1]
+    column = np.array([p.sample[1] for p in mor.points])
+    assert np.all((column >= lo) & (column <= hi)), column
 
 
 def test_full_factorial_and_points_designs(make_experiment):
@@ -206,6 +209,12 @@ def test_unknown_top_level_key_and_bad_design_options(make_experiment):
     msg = str(info.value)
     assert "warning_lead_time_h has a list of values; sobol samples ranges" in msg, msg
     assert "6 is not a power of 2" in msg, msg
+    path.write_text(path.read_text().replace("sobol, samples: 6", "morris, second_order: true"))
+    with pytest.raises(ConfigError) as info:
+        load_experiment(path)
+    assert ":9: design.second_order: only sobol takes second_order (this is morris)" in str(
+        info.value
+    ), str(info.value)
 
 
 def test_cli_reports_bad_experiment_without_traceback(make_experiment, tmp_path):

@@ -11,16 +11,16 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, cli_env, prisonsim
 
+from sim.analysis import report
 from sim.cli import main
 from sim.experiments.executors import default_workers
 from sim.experiments.loader import load_experiment
-from sim.experiments.store import Store, StoreError
+from sim.experiments.store import ResultsStore, StoreError
 
 ERROR = re.compile(r"^prisonsim (\w+): error: \S")
 
@@ -149,8 +149,7 @@ def test_a_report_that_cannot_be_written_is_one_line_and_the_runs_are_kept(
     def write_report(db, out_dir):
         raise PermissionError(13, "Permission denied", str(out_dir))
 
-    fake = types.SimpleNamespace(write_report=write_report, check_report_dir=lambda *a: None)
-    monkeypatch.setitem(sys.modules, "sim.analysis.report", fake)
+    monkeypatch.setattr(report, "write_report", write_report)
     db = tmp_path / "r.db"
     code = main(["sweep", str(make_experiment(replicates=1)), "--out", str(db), "--workers", "1"])
     captured = capsys.readouterr()
@@ -163,7 +162,7 @@ def test_new_store_never_replaces_a_file(make_experiment, tmp_path):
     path = tmp_path / "x.db"
     path.write_text("precious\n")
     with pytest.raises(StoreError, match="already exists"):
-        Store.create(path, load_experiment(make_experiment()))
+        ResultsStore.create(path, load_experiment(make_experiment()))
     assert path.read_text() == "precious\n"
     assert [p.name for p in tmp_path.iterdir() if p.suffix != ".yaml"] == ["x.db"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.text
-from test_analysis_synthetic import make_results, make_sensitivity_results
+from stores import policy_file, sensitivity_file, store_results
 
 from sim.analysis import plots
 from sim.analysis import tables as analysis
@@ -37,15 +37,15 @@ def test_every_param_and_outcome_label_has_its_unit():
 
 
 def test_arm_labels_are_readable():
-    assert plots.arm_text("warning_lead_time_h=24") == "Warning lead time 24 h"
-    assert plots.arm_text("guards_per_100_inmates=4, separate_minors=True") == (
+    assert plots.arm_text({"warning_lead_time_h": 24}) == "Warning lead time 24 h"
+    assert plots.arm_text({"guards_per_100_inmates": 4, "separate_minors": True}) == (
         "4 guards/100 inmates; Separate minors yes"
     )
-    assert plots.arm_text("base") == "base"
+    assert plots.arm_text({}) == "base"
 
 
-def test_response_curves_label_axes_with_units():
-    res = make_results(replicates=5)
+def test_response_curves_label_axes_with_units(tmp_path):
+    res = store_results(policy_file(tmp_path, replicates=5))
     table = analysis.response(res, "warning_lead_time_h", n_boot=200)
     fig = plots.response_curves(table, "warning_lead_time_h", res.outcomes)
     labels = _axis_labels(fig)
@@ -54,8 +54,8 @@ def test_response_curves_label_axes_with_units():
     assert len(fig.axes[0].collections) == 1, "expected one interval band"
 
 
-def test_single_replicate_curves_draw_no_band_and_say_so():
-    res = make_results(replicates=1)
+def test_single_replicate_curves_draw_no_band_and_say_so(tmp_path):
+    res = store_results(policy_file(tmp_path, replicates=1))
     table = analysis.response(res, "warning_lead_time_h", n_boot=200)
     fig = plots.response_curves(table, "warning_lead_time_h", res.outcomes)
     assert all(len(ax.collections) == 0 for ax in fig.axes), "band drawn without interval"
@@ -63,27 +63,25 @@ def test_single_replicate_curves_draw_no_band_and_say_so():
     assert "95%" not in fig.get_suptitle(), fig.get_suptitle()
 
 
-def test_distribution_caption_cites_reported_sources():
-    res = make_results(replicates=5)
+def test_distribution_caption_cites_reported_sources(tmp_path):
+    res = store_results(policy_file(tmp_path, replicates=5))
     fig, captions = plots.distributions(res.runs, res.outcomes, analysis.arm_order(res))
     assert len(captions) == 1 and "outcomes.left_custody" in captions[0], captions
     assert "SEED-A" in captions[0], captions
     assert any("reported range 140-800" in t for t in _texts(fig)), _texts(fig)
 
 
-def test_heatmap_marks_cells_without_runs():
-    res = make_results(
-        levers={"warning_lead_time_h": [0, 24], "guards_per_100_inmates": [2, 4]},
-        replicates=3,
-        drop_points=[3],
-    )
+def test_heatmap_marks_cells_without_runs(tmp_path):
+    levers = {"warning_lead_time_h": [0, 24], "guards_per_100_inmates": [2, 4]}
+    res = store_results(policy_file(tmp_path, levers, replicates=3), skip=[3])
     table = analysis.grid(res, "warning_lead_time_h", "guards_per_100_inmates", n_boot=100)
     fig = plots.heatmaps(table, "warning_lead_time_h", "guards_per_100_inmates", res.outcomes)
     assert _texts(fig).count("no runs") == len(res.outcomes), _texts(fig)
 
 
-def test_sensitivity_bars_label_parameters_with_units():
-    res = make_sensitivity_results("sobol", n=32)
+def test_sensitivity_bars_label_parameters_with_units(tmp_path):
+    ranges = {"attackers": {}, "breach_rate": {}, "warning_lead_time_h": {}}
+    res = store_results(sensitivity_file(tmp_path, ranges, {"type": "sobol", "samples": 32}))
     fig = plots.sobol_bars(analysis.sobol_indices(res, num_resamples=20), res.outcomes)
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert "Attackers (persons)" in ticks and "Warning lead time (h)" in ticks, ticks

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import sys
-import types
 from pathlib import Path
 
 import pytest
-from test_analysis_synthetic import make_results, make_sensitivity_results
+from stores import decaying_series, policy_file, sensitivity_file, store_results
 
 from sim.analysis.report import build_report, default_out_dir
 from sim.cli import main
@@ -27,11 +25,12 @@ def _embedded(text: str) -> int:
 
 
 def test_one_lever_report_has_question_figures_tables_and_provenance(tmp_path):
-    res = make_results(replicates=6, series_times=[0, 12, 24])
-    path = build_report(res, tmp_path, **FAST)
-    text = _html(path)
-    assert res.experiment["question"] in text
-    names = {p.name for p in tmp_path.glob("*.png")}
+    path = policy_file(tmp_path, replicates=6, series_every_h=12)
+    res = store_results(path, series=decaying_series(12, 3))
+    out = tmp_path / "report"
+    text = _html(build_report(res, out, **FAST))
+    assert res.spec.question in text
+    names = {p.name for p in out.glob("*.png")}
     want = {
         "response_warning_lead_time_h.png",
         "paired_differences.png",
@@ -40,25 +39,24 @@ def test_one_lever_report_has_question_figures_tables_and_provenance(tmp_path):
     }
     assert want <= names, names
     assert _embedded(text) == len(names), (_embedded(text), names)
-    assert {"summary_by_arm.csv", "paired_differences.csv"} <= {
-        p.name for p in tmp_path.glob("*.csv")
-    }
-    for key in ("abc123", "deadbeef", "Master seed", "Complete: 18 of 18"):
+    assert {"summary_by_arm.csv", "paired_differences.csv"} <= {p.name for p in out.glob("*.csv")}
+    for key in (res.provenance.spec_hash, "Master seed", "Session 1", "Complete: 18 of 18"):
         assert key in text, key
+    assert "Warning lead time 24 h" in text, "arms are not shown by name"
     assert "outcomes.left_custody" in text and "HST" in text, "reported range not cited"
 
 
 def test_two_levers_draw_a_heatmap(tmp_path):
-    res = make_results(
-        levers={"warning_lead_time_h": [0, 24], "separate_minors": [False, True]}, replicates=4
-    )
-    build_report(res, tmp_path, **FAST)
-    assert (tmp_path / "heatmap.png").is_file(), sorted(p.name for p in tmp_path.iterdir())
+    levers = {"warning_lead_time_h": [0, 24], "separate_minors": [False, True]}
+    res = store_results(policy_file(tmp_path, levers, replicates=4))
+    build_report(res, tmp_path / "r", **FAST)
+    assert (tmp_path / "r" / "heatmap.png").is_file(), sorted((tmp_path / "r").iterdir())
 
 
 def test_partial_store_with_failures_and_missing_arm_says_so(tmp_path):
-    res = make_results(replicates=4, fail=[(2, r) for r in range(4)] + [(0, 1)], drop_points=[1])
-    text = _html(build_report(res, tmp_path, **FAST))
+    path = policy_file(tmp_path, replicates=4)
+    res = store_results(path, fail=[(2, r) for r in range(4)] + [(0, 1)], skip=[1])
+    text = _html(build_report(res, tmp_path / "r", **FAST))
     assert "PARTIAL: 3 of 12 planned runs finished (25%), 4 still pending" in text, re.findall(
         r"<p class='status[^>]*>[^<]*", text
     )
@@ -66,35 +64,40 @@ def test_partial_store_with_failures_and_missing_arm_says_so(tmp_path):
     assert "Arms with no finished run (absent from figures): Warning lead time 48 h" in text
     assert "planned value(s) with no finished run: 24 h, 48 h" in text
     assert "ValueError: synthetic failure" in text
-    assert (tmp_path / "failures.csv").is_file()
+    assert (tmp_path / "r" / "failures.csv").is_file()
 
 
 def test_single_replicate_report_says_no_interval(tmp_path):
-    text = _html(build_report(make_results(replicates=1), tmp_path, **FAST))
+    res = store_results(policy_file(tmp_path, replicates=1))
+    text = _html(build_report(res, tmp_path / "r", **FAST))
     assert "1 replicate: no interval" in text, "single replicate not stated"
     assert "nan" not in re.sub(r"<img[^>]*>", "", text).lower().split("provenance")[0]
 
 
 def test_empty_store_gives_a_report_without_figures(tmp_path):
-    res = make_results(replicates=2, drop_points=[0, 1, 2])
-    text = _html(build_report(res, tmp_path, **FAST))
+    res = store_results(policy_file(tmp_path, replicates=2), skip=[0, 1, 2])
+    text = _html(build_report(res, tmp_path / "r", **FAST))
     assert "0 of 6 planned runs finished" in text and "No figures" in text
 
 
+RANGES = {"attackers": {}, "breach_rate": {}, "agitation_threshold": {}, "warning_lead_time_h": {}}
+
+
 def test_sobol_report_and_a_partial_sobol_store(tmp_path):
-    res = make_sensitivity_results("sobol", n=64)
-    text = _html(build_report(res, tmp_path / "full", **FAST))
+    path = sensitivity_file(tmp_path, RANGES, {"type": "sobol", "samples": 64})
+    text = _html(build_report(store_results(path), tmp_path / "full", **FAST))
     assert (tmp_path / "full" / "sobol_indices.png").is_file()
-    assert "S1" in text and "ST" in text
-    res.runs = res.runs[res.runs["point_id"] >= 6]  # first base sample incomplete
+    assert "S1" in text and "ST" in text and "second_order=False" in text
+    res = store_results(path, skip=[0], db=tmp_path / "part.db")  # first base sample
     text = _html(build_report(res, tmp_path / "part", **FAST))
     assert "63 of 64 base samples complete" in text, "partial Sobol design not stated"
 
 
 def test_morris_report(tmp_path):
-    res = make_sensitivity_results("morris", n=10)
-    text = _html(build_report(res, tmp_path, **FAST))
-    assert (tmp_path / "morris_indices.png").is_file() and "μ*" in text
+    path = sensitivity_file(tmp_path, RANGES, {"type": "morris", "samples": 10, "levels": 6})
+    text = _html(build_report(store_results(path), tmp_path / "r", **FAST))
+    assert (tmp_path / "r" / "morris_indices.png").is_file() and "μ*" in text
+    assert "levels=6" in text, "the design's levels are not shown"
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -110,12 +113,9 @@ def test_cli_directory_is_not_a_store(tmp_path, capsys):
     assert "is a directory" in capsys.readouterr().err
 
 
-def test_cli_writes_next_to_the_store_by_default(tmp_path, monkeypatch, capsys):
+def test_cli_writes_next_to_the_store_by_default(tmp_path, capsys):
     db = tmp_path / "warning.sqlite"
-    db.write_bytes(b"")
-    fake = types.ModuleType("sim.experiments.store")
-    fake.load_results = lambda path: make_results(replicates=3)
-    monkeypatch.setitem(sys.modules, "sim.experiments.store", fake)
+    store_results(policy_file(tmp_path, replicates=3), db=db)
     assert main(["report", str(db)]) == 0
     out = default_out_dir(db)
     assert out == tmp_path / "warning_report", out
@@ -123,12 +123,9 @@ def test_cli_writes_next_to_the_store_by_default(tmp_path, monkeypatch, capsys):
     assert str(out / "report.html") in capsys.readouterr().out
 
 
-def test_cli_out_option(tmp_path, monkeypatch):
+def test_cli_out_option(tmp_path):
     db = tmp_path / "x.sqlite"
-    db.write_bytes(b"")
-    fake = types.ModuleType("sim.experiments.store")
-    fake.load_results = lambda path: make_results(replicates=2)
-    monkeypatch.setitem(sys.modules, "sim.experiments.store", fake)
+    store_results(policy_file(tmp_path, replicates=2), db=db)
     assert main(["report", str(db), "--out", str(tmp_path / "r")]) == 0
     assert (tmp_path / "r" / "report.html").is_file()
 
@@ -144,9 +141,8 @@ def test_scenario_not_at_the_reported_scale_is_not_set_against_reported_ranges(t
     """A teaching-scale store must not be drawn against the event's reported ranges."""
     from sim.analysis import tables as analysis
 
-    results = make_results()
-    results.experiment["compare_with_reported"] = False
-    results.experiment["scenario"] = "teaching_small"
+    results = store_results(policy_file(tmp_path, replicates=3, scenario="teaching_small"))
+    assert not results.spec.compare_with_reported
     dist = analysis.distributions(results)
     assert dist["share_in_reported"].isna().all(), dist["share_in_reported"].unique()
     html = _html(build_report(results, tmp_path / "rep"))

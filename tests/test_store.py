@@ -3,106 +3,91 @@ damaged or foreign file is refused with a clear message and left byte-for-byte a
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 
-import numpy as np
 import pandas as pd
 import pytest
-from conftest import prisonsim
+from conftest import ROOT, prisonsim
+from stores import sensitivity_file, store_results
 
 from sim.cli import main
+from sim.experiments.contract import RunRecord, Series
 from sim.experiments.loader import load_experiment
-from sim.experiments.store import Store, StoreError, load_results
+from sim.experiments.store import ResultsStore, StoreError, load_results, read_status, spec_hash
+
+OLD_STORE = ROOT / "tests" / "data" / "results_v2.db"  # written by prisonsim before issue 10
 
 
-def _fake_result(task, outcomes, error=None):
-    rec = {
-        "point_id": task.point_id,
-        "replicate": task.replicate,
-        "seed": task.seed,
-        "error": error,
-        "traceback": "Traceback: boom" if error else None,
-        "outcomes": {o: float(task.point_id + task.replicate) for o in outcomes},
-        "steps": 5,
-        "elapsed_s": 0.01,
-    }
-    if error is None:
-        rec["series"] = {"t_h": [0.0, 1.0], "values": {"a": [1.0, 2.0], "b": [3.0, 4.0]}}
-    return rec
+def _record(key, outcomes, error=None):
+    if error is not None:
+        return RunRecord.failed(key, error, "Traceback: boom")
+    values = {o: float(key.point_id + key.replicate) for o in outcomes}
+    series = Series((0.0, 1.0), {"a": (1.0, 2.0), "b": (3.0, 4.0)})
+    return RunRecord(key, values, steps=5, series=series, elapsed_s=0.01)
 
 
 @pytest.fixture
 def stored(make_experiment, tmp_path):
-    exp = load_experiment(make_experiment(lead="[0, 24]", samples=2, replicates=2))
+    spec = load_experiment(make_experiment(lead="[0, 24]", samples=2, replicates=2))
     db = tmp_path / "s.db"
-    with Store.create(db, exp) as store:
+    with ResultsStore.create(db, spec) as store:
         store.begin_session("sweep", "prisonsim sweep tiny.yaml", "local", 1)
-        tasks = exp.tasks()
-        store.write_results([_fake_result(t, exp.outcomes) for t in tasks[:-1]])
-        store.write_results([_fake_result(tasks[-1], exp.outcomes, error="ValueError: x")])
+        keys = spec.run_keys()
+        store.write_records([_record(k, spec.outcomes) for k in keys[:-1]])
+        store.write_records([_record(keys[-1], spec.outcomes, error="ValueError: x")])
         store.end_session("finished")
-    return exp, db
+    return spec, db
 
 
 def test_load_results_follows_the_results_contract(stored):
-    exp, db = stored
+    spec, db = stored
     res = load_results(db)
-    cols = [
-        "point_id",
-        "arm",
-        "replicate",
-        "seed",
-        "warning_lead_time_h",
-        "attackers",
-        *exp.outcomes,
-    ]
-    assert list(res.runs.columns) == cols, list(res.runs.columns)
-    assert len(res.runs) == exp.expected_runs - 1 and len(res.failures) == 1, (
-        len(res.runs),
-        len(res.failures),
-    )
-    assert res.complete and res.expected_runs == 8, (res.complete, res.expected_runs)
+    assert res.spec == spec, "the stored experiment differs from the one loaded"
+    cols = ["point_id", "arm", "replicate", "seed", "warning_lead_time_h", "attackers"]
+    assert list(res.runs.columns) == [*cols, *spec.outcomes], list(res.runs.columns)
+    assert list(res.failures.columns) == [*cols, "error", "traceback"], res.failures.columns
+    assert (len(res.runs), len(res.failures), res.expected_runs) == (7, 1, 8)
     assert res.levers == ["warning_lead_time_h"] and res.uncertainties == ["attackers"], (
         res.levers,
         res.uncertainties,
     )
     assert set(res.runs["arm"]) == {"warning_lead_time_h=0", "warning_lead_time_h=24"}
-    seeds = {(t.point_id, t.replicate): t.seed for t in exp.tasks()}
+    assert res.arms == {
+        "warning_lead_time_h=0": {"warning_lead_time_h": 0.0},
+        "warning_lead_time_h=24": {"warning_lead_time_h": 24.0},
+    }, res.arms
+    seeds = {(k.point_id, k.replicate): k.seed for k in spec.run_keys()}
     got = {(r.point_id, r.replicate): r.seed for r in res.runs.itertuples()}
     assert all(seeds[k] == v for k, v in got.items()), "stored seeds differ from derived"
-    assert list(res.series.columns) == [
-        "point_id",
-        "arm",
-        "replicate",
-        "t_h",
-        "variable",
-        "value",
-    ], list(res.series.columns)
+    series_cols = ["point_id", "arm", "replicate", "t_h", "variable", "value"]
+    assert list(res.series.columns) == series_cols, list(res.series.columns)
     assert len(res.series) == 7 * 4, len(res.series)
-    assert list(res.failures.columns) == [
-        "point_id",
-        "arm",
-        "replicate",
-        "seed",
-        "error",
-        "traceback",
-    ], list(res.failures.columns)
     prov = res.provenance
-    for key in (
-        "config_hash",
-        "master_seed",
-        "package_versions",
-        "git_commit",
-        "git_dirty",
-        "command_line",
-        "started_at",
-        "finished_at",
-    ):
-        assert key in prov, f"provenance lacks {key}: {sorted(prov)}"
-    assert prov["config_hash"] == exp.config_hash() and prov["master_seed"] == 11, prov
-    assert res.experiment["replicates"] == 2 and res.design_samples is None, res.experiment
+    assert prov.spec_hash == spec_hash(spec) and prov.experiment_path == spec.source, prov
+    session = prov.last_session
+    assert (session.command, session.status, session.executor) == ("sweep", "finished", "local")
+    assert session.package_versions["numpy"] and session.started_at <= session.finished_at
+    assert res.design_samples is None and res.problem is None
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_arms_share_seeds_across_levers(stored):
+    """Common random numbers: every arm meets the same seeds."""
+    _, db = stored
+    res = load_results(db)
+    runs = pd.concat([res.runs, res.failures])
+    seeds = runs.groupby("arm")["seed"].apply(lambda s: tuple(sorted(s)))
+    assert seeds.nunique() == 1 and len(seeds) == 2, seeds.to_dict()
+
+
+def test_status_reads_sessions_and_failures_through_the_store(stored):
+    _, db = stored
+    status = read_status(db)
+    assert (status.summary.runs, status.summary.failures, status.summary.remaining) == (7, 1, 0)
+    assert [f.error for f in status.failures] == ["ValueError: x"], status.failures
+    assert [s.status for s in status.sessions] == ["finished"], status.sessions
 
 
 def test_export_writes_parquet_and_csv(stored, tmp_path):
@@ -118,26 +103,32 @@ def test_export_writes_parquet_and_csv(stored, tmp_path):
     assert len(pd.read_csv(tmp_path / "s.failures.csv")) == 1
 
 
-def test_sensitivity_designs_can_be_analysed_from_the_store(tmp_path):
-    from SALib.analyze import sobol
-
-    exp = load_experiment("sensitivity_sobol")
-    db = tmp_path / "sob.db"
-    with Store.create(db, exp) as store:
-        rng = np.random.default_rng(0)
-        store.write_results(
-            [
-                _fake_result(t, exp.outcomes)
-                | {"outcomes": {o: float(rng.random()) for o in exp.outcomes}}
-                for t in exp.tasks()
-            ]
-        )
-    res = load_results(db)
-    assert res.design_samples.shape == (len(exp.points), 8), res.design_samples.shape
+def test_sensitivity_designs_come_back_with_their_samples(tmp_path):
+    ranges = {"attackers": {}, "hardened_share": {}, "breach_rate": {}}
+    design = {"type": "sobol", "samples": 8, "second_order": True}
+    res = store_results(sensitivity_file(tmp_path, ranges, design))
+    assert res.design_samples.shape == (8 * (2 * 3 + 2), 3), res.design_samples.shape
     assert res.problem["names"] == list(res.design_samples.columns), res.problem
-    y = res.runs.groupby("point_id")["left_custody"].mean().to_numpy()
-    si = sobol.analyze(res.problem, y, calc_second_order=False)
-    assert len(si["S1"]) == 8, si
+    assert res.spec.design.second_order and res.spec.design.salib_options() == {
+        "calc_second_order": True
+    }
+    whole = res.runs.groupby("point_id")["attackers"].first()
+    assert (whole == res.design_samples["attackers"].round()).all(), "ints not rounded"
+
+
+def test_a_store_of_an_earlier_schema_is_refused_in_one_line(tmp_path, capsys):
+    db = tmp_path / "old.db"
+    shutil.copy(OLD_STORE, db)
+    before = db.read_bytes()
+    for args in (["status", str(db)], ["report", str(db)], ["resume", str(db)]):
+        assert main(args) == 2, args
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "Traceback" not in err, err
+        assert "written by an earlier prisonsim (results file schema 2" in err, err
+        assert "run the sweep again: prisonsim sweep" in err and "old_store.yaml" in err, err
+    with pytest.raises(StoreError, match="earlier prisonsim"):
+        load_results(db)
+    assert db.read_bytes() == before, "a refused store was changed"
 
 
 GARBAGE = b"this is not a database\n" * 50

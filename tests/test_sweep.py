@@ -8,45 +8,38 @@ import io
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-import types
 from pathlib import Path
 
 import pytest
 from conftest import DIE_AT_H, RAISE_AT_H, cli_env, prisonsim
 from processes import live_processes
 
+from sim.analysis import report
 from sim.cli import main
 from sim.cli.sweep import Progress
+from sim.experiments.contract import RunKey, RunRecord
+from sim.experiments.store import load_results, read_status, read_summary, verify
 
 FAULTS = cli_env(PRISONSIM_RUN_FUNCTION="conftest:fault_run")
 
 
-def table(db: Path, sql: str) -> list[tuple]:
-    with sqlite3.connect(db) as con:
-        rows = sorted(con.execute(sql).fetchall())
-    con.close()
-    return rows
-
-
-def contents(db: Path) -> dict[str, list[tuple]]:
-    """Everything a sweep stores except timings, sorted (completion order must not matter)."""
-    with sqlite3.connect(db) as con:
-        outcome_cols = [
-            r[1]
-            for r in con.execute("PRAGMA table_info(runs)")
-            if r[1] not in ("elapsed_s", "finished_at")
-        ]
-    con.close()
+def contents(db: Path) -> dict[str, str]:
+    """Everything a sweep stores but timings and tracebacks, as text (read through the
+    store's API, in key order: completion order must not matter)."""
+    res = load_results(db)
     return {
-        "runs": table(db, f"SELECT {', '.join(outcome_cols)} FROM runs"),
-        "series": table(db, "SELECT * FROM series"),
-        "failures": table(db, "SELECT point_id, replicate, seed, error FROM failures"),
-        "points": table(db, "SELECT * FROM points"),
+        "runs": res.runs.to_csv(index=False),
+        "series": res.series.to_csv(index=False),
+        "failures": res.failures.drop(columns="traceback").to_csv(index=False),
+        "points": repr(res.spec.points),
     }
+
+
+def sessions(db: Path) -> list[tuple[int, str]]:
+    return [(s.id, s.status) for s in read_status(db).sessions]
 
 
 def test_same_store_with_one_two_workers_and_dask(make_experiment, tmp_path):
@@ -62,7 +55,11 @@ def test_same_store_with_one_two_workers_and_dask(make_experiment, tmp_path):
         assert done.returncode == 0, (label, done.stdout, done.stderr)
         assert "18 of 18 runs stored" in done.stdout, done.stdout
         stores[label] = contents(db)
-    assert len(stores["1"]["runs"]) == 18 and len(stores["1"]["series"]) == 18, stores["1"]
+    res = load_results(tmp_path / "w1.db")
+    assert (
+        len(res.runs) == 18
+        and res.series[["point_id", "replicate"]].drop_duplicates().shape[0] == 18
+    ), res.series
     for label in ("2", "dask"):
         for name, rows in stores[label].items():
             assert rows == stores["1"][name], f"{name} differ between 1 worker and {label}"
@@ -96,21 +93,19 @@ def test_failing_runs_are_recorded_and_the_rest_go_on(executor, chunk, make_expe
     assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
     assert "4 of 12 runs stored" in done.stdout and "8 failed" in done.stdout, done.stdout
     assert "injected failure" in done.stdout and "WorkerLost" in done.stdout, done.stdout
-    fails = table(
-        db, "SELECT p.arm, f.error, f.traceback FROM failures f JOIN points p USING (point_id)"
-    )
-    raised = [f for f in fails if f[0] == f"warning_lead_time_h={RAISE_AT_H:g}"]
-    died = [f for f in fails if f[0] == f"warning_lead_time_h={DIE_AT_H:g}"]
-    assert len(raised) == 4 and all("RuntimeError: injected" in f[1] for f in raised), raised
-    assert all("Traceback" in f[2] and "fault_run" in f[2] for f in raised), raised[0][2]
-    assert len(died) == 4 and all(f[1].startswith("WorkerLost") for f in died), died
-    ok = table(db, "SELECT p.arm FROM runs r JOIN points p USING (point_id)")
-    assert ok == [("warning_lead_time_h=0",)] * 4, ok
+    res = load_results(db)
+    lead = res.failures["warning_lead_time_h"]
+    raised, died = res.failures[lead == RAISE_AT_H], res.failures[lead == DIE_AT_H]
+    assert len(raised) == 4 and raised["error"].str.contains("RuntimeError: injected").all()
+    assert raised["traceback"].str.contains("Traceback").all(), raised["traceback"]
+    assert raised["traceback"].str.contains("fault_run").all(), raised["traceback"]
+    assert len(died) == 4 and died["error"].str.startswith("WorkerLost").all(), died
+    assert list(res.runs["warning_lead_time_h"]) == [0] * 4, res.runs
     status = prisonsim("status", str(db), cwd=tmp_path)
     assert status.returncode == 0 and status.stdout.count("failed: point") == 8, status.stdout
     again = prisonsim("resume", str(db), "--workers", "1", cwd=tmp_path, env=FAULTS)
     assert again.returncode == 1 and "nothing to run" in again.stderr, again.stderr
-    assert len(table(db, "SELECT * FROM runs")) == 4, "resume changed the stored runs"
+    assert read_summary(db).runs == 4, "resume changed the stored runs"
 
 
 def _start(args: list[str], cwd: Path, sleep: float = 0.0) -> subprocess.Popen:
@@ -127,11 +122,8 @@ def _start(args: list[str], cwd: Path, sleep: float = 0.0) -> subprocess.Popen:
 
 
 def stored_runs(db: Path) -> int:
-    """Runs committed to ``db``, read through a read-only connection (while a sweep runs)."""
-    with sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True) as con:
-        n = con.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
-    con.close()
-    return n
+    """Runs committed to ``db``, read read-only (while a sweep runs)."""
+    return read_summary(db).runs
 
 
 def _group_gone(pgid: int, within_s: float) -> bool:
@@ -152,7 +144,7 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(make_experiment, tmp_p
     done = _start(["sweep", str(exp), "--out", str(ref), "--workers", "2", "--no-report"], tmp_path)
     assert done.wait(240) == 0, "uninterrupted sweep failed"
     expected = contents(ref)
-    assert len(expected["runs"]) == 72, len(expected["runs"])
+    assert len(load_results(ref).runs) == 72, expected["runs"][:300]
 
     db = tmp_path / "killed.db"
     rng = random.Random(20220120)
@@ -183,18 +175,16 @@ def test_sigkill_then_resume_loses_and_duplicates_nothing(make_experiment, tmp_p
         kills.append((wait_for, stored_runs(db) if db.exists() else None))
         assert _group_gone(proc.pid, 10), f"workers outlived their killed coordinator {kills}"
     assert any(0 < n < 72 for _, n in kills if n is not None), f"no kill mid-sweep {kills}"
-    with sqlite3.connect(db) as con:
-        check = con.execute("PRAGMA integrity_check").fetchone()[0]
-    con.close()
-    assert check == "ok", f"integrity_check: {check} after kills {kills}"
+    damage = verify(db)
+    assert not damage, f"{damage} after kills {kills}"
     final = _start(["resume", str(db), "--workers", "2", "--no-report"], tmp_path)
     assert final.wait(240) == 0, f"final resume failed after kills {kills}"
     got = contents(db)
     for name in expected:
         assert got[name] == expected[name], f"{name} differ from an uninterrupted run {kills}"
-    sessions = table(db, "SELECT command, status FROM sessions")
-    assert ("resume", "finished") in sessions, sessions
-    assert any(status == "killed" for _, status in sessions), f"kills not noted: {sessions}"
+    ended = [(s.command, s.status) for s in read_status(db).sessions]
+    assert ("resume", "finished") in ended, ended
+    assert any(status == "killed" for _, status in ended), f"kills not noted: {ended}"
 
 
 STOPS = [
@@ -226,7 +216,7 @@ def _stop_mid_sweep(args: list[str], db: Path, cwd: Path, sig: int, target: str)
     while live_processes(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not live_processes(proc.pid), f"processes left behind: {live_processes(proc.pid)}"
-    return table(db, "SELECT id, status FROM sessions")
+    return sessions(db)
 
 
 @pytest.mark.parametrize(
@@ -246,12 +236,12 @@ def test_a_stop_signal_stops_cleanly_and_resume_completes_the_sweep(
     done = _start(["sweep", str(exp), "--out", str(ref), "--workers", "2", "--no-report"], tmp_path)
     assert done.wait(240) == 0, "uninterrupted sweep failed"
     db = tmp_path / "stopped.db"
-    sessions = _stop_mid_sweep(["sweep", str(exp), "--out", str(db)], db, tmp_path, sig, target)
-    assert sessions == [(1, "interrupted")], sessions
+    ended = _stop_mid_sweep(["sweep", str(exp), "--out", str(db)], db, tmp_path, sig, target)
+    assert ended == [(1, "interrupted")], ended
     assert 0 < stored_runs(db) < 18, stored_runs(db)
-    assert table(db, "SELECT * FROM failures") == [], "a stopped run was stored as failed"
-    sessions = _stop_mid_sweep(["resume", str(db)], db, tmp_path, sig, target)
-    assert sessions == [(1, "interrupted"), (2, "interrupted")], sessions
+    assert read_summary(db).failures == 0, "a stopped run was stored as failed"
+    ended = _stop_mid_sweep(["resume", str(db)], db, tmp_path, sig, target)
+    assert ended == [(1, "interrupted"), (2, "interrupted")], ended
     final = _start(["resume", str(db), "--workers", "2", "--no-report"], tmp_path)
     assert final.wait(240) == 0, "final resume failed"
     got, expected = contents(db), contents(ref)
@@ -285,7 +275,7 @@ def test_a_second_coordinator_on_a_live_store_is_refused(make_experiment, tmp_pa
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (
-            db.exists() and table(db, "SELECT id FROM sessions WHERE status='running'")
+            db.exists() and any(status == "running" for _, status in sessions(db))
         ):
             time.sleep(0.2)
         assert proc.poll() is None, "the first sweep ended before the test could overlap it"
@@ -320,9 +310,7 @@ def test_report_hook_runs_after_a_successful_sweep(make_experiment, tmp_path, ca
         calls.append((Path(db), Path(out_dir)))
         return Path(out_dir) / "index.html"
 
-    monkeypatch.setitem(
-        sys.modules, "sim.analysis.report", types.SimpleNamespace(write_report=write_report)
-    )
+    monkeypatch.setattr(report, "write_report", write_report)
     db = tmp_path / "r.db"
     assert (
         main(["sweep", str(make_experiment(replicates=1)), "--out", str(db), "--workers", "1"]) == 0
@@ -354,7 +342,30 @@ def test_bad_arguments_get_one_line_and_exit_2(args, message, make_experiment, c
 def test_progress_prints_plain_lines_when_not_a_terminal():
     out = io.StringIO()
     prog = Progress("demo", total=10, every_s=0.0, stream=out)
-    prog.update(4, 1)
+    key = RunKey(0, 0, 1)
+    prog.update([RunRecord(key)] * 4 + [RunRecord.failed(key, "ValueError: x")])
     prog.close()
     line = out.getvalue().strip()
     assert line.startswith("demo: 5/10 runs (50%), 1 failed,") and "ETA" in line, line
+
+
+def test_evaluate_returns_records_in_order_with_the_sweeps_failure_handling(
+    teaching_params, monkeypatch
+):
+    """``executors.evaluate`` (a calibration's entry point): one record per (params,
+    seed) in the order given; a run that raises or kills its worker twice comes back as
+    a failure and the others go on; equal inputs give equal outcomes."""
+    from sim.experiments.executors import evaluate
+
+    monkeypatch.setenv("PRISONSIM_RUN_FUNCTION", "conftest:fault_run")
+    base = {**teaching_params, "horizon_h": 6.0}
+    leads = [0.0, RAISE_AT_H, 24.0, DIE_AT_H, 0.0]
+    runs = [({**base, "warning_lead_time_h": lead}, 11) for lead in leads]
+    records = evaluate(runs, outcomes=["left_custody", "at_large"], workers=2, chunk_size=2)
+    assert [r.key.point_id for r in records] == [0, 1, 2, 3, 4], records
+    assert [r.ok for r in records] == [True, False, True, False, True], records
+    assert records[1].error.startswith("RuntimeError: injected failure"), records[1]
+    assert records[3].error.startswith("WorkerLost"), records[3]
+    assert records[0].outcomes == records[4].outcomes, (records[0], records[4])
+    assert set(records[2].outcomes) == {"left_custody", "at_large"}, records[2]
+    assert all(r.key.seed == 11 for r in records), records

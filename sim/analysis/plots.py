@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -113,21 +113,17 @@ def value_text(name: str, value: Any) -> str:
     return number if u in ("", "share", "0/1") else f"{number} {u}"
 
 
-def arm_text(arm: str) -> str:
-    """Readable arm label from ``name=value, name=value``.
+def arm_text(levers: Mapping[str, Any]) -> str:
+    """Readable name of a policy arm from its lever values (``base`` when none varies).
 
-    ``warning_lead_time_h=24`` -> ``Warning lead time 24 h``; a unit that names the
-    quantity stands alone: ``guards_per_100_inmates=4`` -> ``4 guards/100 inmates``.
+    ``{warning_lead_time_h: 24}`` -> ``Warning lead time 24 h``; a unit that names the
+    quantity stands alone: ``{guards_per_100_inmates: 4}`` -> ``4 guards/100 inmates``.
     """
     parts = []
-    for piece in str(arm).split(", "):
-        key, sep, val = piece.partition("=")
-        if sep and key in PARAMS:
-            shown = value_text(key, val)
-            parts.append(shown if "/" in unit(key) else f"{short(key)} {shown}")
-        else:
-            parts.append(piece)
-    return "; ".join(parts)
+    for key, val in levers.items():
+        shown = value_text(key, val)
+        parts.append(shown if "/" in unit(key) else f"{short(key)} {shown}")
+    return "; ".join(parts) or "base"
 
 
 def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
@@ -249,11 +245,15 @@ def response_curves(table: pd.DataFrame, lever: str, outcomes: Sequence[str]) ->
 
 
 @styled
-def paired_differences(diff: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
+def paired_differences(
+    diff: pd.DataFrame, outcomes: Sequence[str], names: Mapping[str, str] | None = None
+) -> Figure:
     """Mean paired difference (arm - reference) per arm, with 95% interval, per outcome.
 
-    ``diff`` is :func:`sim.analysis.paired_differences`. A dashed line marks no difference.
+    ``diff`` is :func:`sim.analysis.paired_differences`; ``names`` gives arms' readable
+    names by label. A dashed line marks no difference.
     """
+    names = names or {}
     reference = str(diff["reference"].iloc[0]) if len(diff) else "?"
     arms = list(dict.fromkeys(diff["arm"]))
     shown = arms[:MAX_ARMS_DRAWN]
@@ -289,7 +289,7 @@ def paired_differences(diff: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
             ax,
             k,
             ypos,
-            [arm_text(a) for a in shown],
+            [names.get(a, a) for a in shown],
             f"Difference in {short(outcome).lower()} ({unit(outcome)})",
             short(outcome),
         )
@@ -297,7 +297,8 @@ def paired_differences(diff: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
         axes[0].legend(loc="best")
     extra = f"; first {len(shown)} of {len(arms)} arms" if len(arms) > len(shown) else ""
     fig.suptitle(
-        f"Paired difference vs reference arm ({arm_text(reference)}), same seeds{extra}",
+        f"Paired difference vs reference arm ({names.get(reference, reference)}), "
+        f"same seeds{extra}",
         fontsize=11,
     )
     return fig
@@ -341,9 +342,11 @@ def distributions(
     arms: Sequence[str],
     max_arms: int = 12,
     show_reported: bool = True,
+    names: Mapping[str, str] | None = None,
 ) -> tuple[Figure, list[str]]:
     """Run-level distribution of each outcome, with the reported low-high range shaded
-    (unless ``show_reported`` is false: the scenario is not at the reported event's scale).
+    (unless ``show_reported`` is false: the scenario is not at the reported event's scale);
+    ``names`` gives arms' readable names by label.
 
     Up to ``max_arms`` arms: one box per arm (box = 25-75%, whiskers = 5-95%, dot = mean);
     more: a histogram of all runs. Returns the figure and the caption lines citing the
@@ -359,65 +362,10 @@ def distributions(
     for k, (ax, outcome) in enumerate(zip(axes, outcomes, strict=True)):
         rng = reported_range(outcome) if show_reported else None
         if rng is not None:
-            ax.axvspan(
-                rng["low"],
-                rng["high"],
-                color=COLORS[1],
-                alpha=0.18,
-                lw=0,
-                label=f"reported range {fmt(rng['low'])}-{fmt(rng['high'])}",
-            )
-            if rng["central"] is not None:
-                ax.axvline(
-                    rng["central"],
-                    color=COLORS[1],
-                    ls="--",
-                    lw=1.2,
-                    label=f"reported central {fmt(rng['central'])}",
-                )
-            captions.append(
-                f"{short(outcome)}: reported range {fmt(rng['low'])}-{fmt(rng['high'])} "
-                f"{unit(outcome)} (outcomes.{rng['key']} in ghwayran_reported.yaml; "
-                f"sources: {', '.join(rng['sources'])})."
-            )
+            captions.append(_reported_band(ax, outcome, rng))
         if per_arm:
-            data = [runs.loc[runs["arm"] == a, outcome].dropna().to_numpy() for a in arms]
-            pos = np.arange(len(arms))[::-1]
-            keep = [i for i, d in enumerate(data) if d.size]
-            if keep:
-                ax.boxplot(
-                    [data[i] for i in keep],
-                    positions=pos[keep],
-                    orientation="horizontal",
-                    whis=(5, 95),
-                    showfliers=False,
-                    widths=0.55,
-                    patch_artist=True,
-                    boxprops={"facecolor": COLORS[0], "alpha": 0.35},
-                    medianprops={"color": COLORS[0], "lw": 1.5},
-                )
-                ax.plot(
-                    [data[i].mean() for i in keep],
-                    pos[keep],
-                    "o",
-                    color="black",
-                    ms=3.5,
-                    label="mean",
-                )
-            for i, d in enumerate(data):
-                if d.size == 0:
-                    ax.text(
-                        0.02,
-                        pos[i],
-                        "no runs",
-                        transform=ax.get_yaxis_transform(),
-                        va="center",
-                        fontsize=8,
-                        color="0.4",
-                    )
-            ax.set_yticks(pos, [arm_text(a) for a in arms] if k % 2 == 0 else [])
-            ax.set_ylim(-0.7, len(arms) - 0.3)
-            ax.grid(axis="y", alpha=0)
+            shown = [(names or {}).get(a, a) for a in arms]
+            _arm_boxes(ax, runs, outcome, arms, shown if k % 2 == 0 else [])
         else:
             values = runs[outcome].dropna().to_numpy()
             ax.hist(values, bins=40, color=COLORS[0], alpha=0.7, label="all runs")
@@ -436,11 +384,81 @@ def distributions(
     return fig, captions
 
 
+def _reported_band(ax: Axes, outcome: str, rng: Mapping[str, Any]) -> str:
+    """Shade an outcome's reported range (and mark its central value); return the
+    caption line citing its source keys."""
+    ax.axvspan(
+        rng["low"],
+        rng["high"],
+        color=COLORS[1],
+        alpha=0.18,
+        lw=0,
+        label=f"reported range {fmt(rng['low'])}-{fmt(rng['high'])}",
+    )
+    if rng["central"] is not None:
+        ax.axvline(
+            rng["central"],
+            color=COLORS[1],
+            ls="--",
+            lw=1.2,
+            label=f"reported central {fmt(rng['central'])}",
+        )
+    return (
+        f"{short(outcome)}: reported range {fmt(rng['low'])}-{fmt(rng['high'])} "
+        f"{unit(outcome)} (outcomes.{rng['key']} in ghwayran_reported.yaml; "
+        f"sources: {', '.join(rng['sources'])})."
+    )
+
+
+def _arm_boxes(
+    ax: Axes, runs: pd.DataFrame, outcome: str, arms: Sequence[str], ticks: Sequence[str]
+) -> None:
+    """One box per arm (top to bottom in ``arms`` order), its mean as a dot, "no runs"
+    where an arm has none; ``ticks`` labels the rows (empty: unlabelled)."""
+    data = [runs.loc[runs["arm"] == a, outcome].dropna().to_numpy() for a in arms]
+    pos = np.arange(len(arms))[::-1]
+    keep = [i for i, d in enumerate(data) if d.size]
+    if keep:
+        ax.boxplot(
+            [data[i] for i in keep],
+            positions=pos[keep],
+            orientation="horizontal",
+            whis=(5, 95),
+            showfliers=False,
+            widths=0.55,
+            patch_artist=True,
+            boxprops={"facecolor": COLORS[0], "alpha": 0.35},
+            medianprops={"color": COLORS[0], "lw": 1.5},
+        )
+        means = [data[i].mean() for i in keep]
+        ax.plot(means, pos[keep], "o", color="black", ms=3.5, label="mean")
+    for i, d in enumerate(data):
+        if d.size == 0:
+            ax.text(
+                0.02,
+                pos[i],
+                "no runs",
+                transform=ax.get_yaxis_transform(),
+                va="center",
+                fontsize=8,
+                color="0.4",
+            )
+    ax.set_yticks(pos, list(ticks))
+    ax.set_ylim(-0.7, len(arms) - 0.3)
+    ax.grid(axis="y", alpha=0)
+
+
 @styled
-def fan_charts(bands: pd.DataFrame, variables: Sequence[str], arms: Sequence[str]) -> Figure:
+def fan_charts(
+    bands: pd.DataFrame,
+    variables: Sequence[str],
+    arms: Sequence[str],
+    names: Mapping[str, str] | None = None,
+) -> Figure:
     """Time series per arm: median line, 25-75% band, and 5-95% band when one or two arms.
 
-    ``bands`` is :func:`sim.analysis.series_bands`; at most ``MAX_FAN_ARMS`` arms are drawn.
+    ``bands`` is :func:`sim.analysis.series_bands`; at most ``MAX_FAN_ARMS`` arms are
+    drawn; ``names`` gives arms' readable names by label.
     """
     shown = list(arms)[:MAX_FAN_ARMS]
     fig, axes = _panels(len(variables), ncols=2 if len(variables) > 1 else 1, size=(5.6, 3.4))
@@ -451,7 +469,7 @@ def fan_charts(bands: pd.DataFrame, variables: Sequence[str], arms: Sequence[str
             if t.empty:
                 continue
             c = COLORS[i % len(COLORS)]
-            ax.plot(t["t_h"], t["q50"], color=c, lw=1.6, label=arm_text(arm))
+            ax.plot(t["t_h"], t["q50"], color=c, lw=1.6, label=(names or {}).get(arm, arm))
             if (t["n"] > 1).any():
                 ax.fill_between(t["t_h"], t["q25"], t["q75"], color=c, alpha=0.25, lw=0)
                 if len(shown) <= 2:

@@ -1,6 +1,7 @@
 """The experiment report: one self-contained HTML file plus PNG figures and CSV tables.
 
-:func:`build_report` takes a :class:`~sim.experiments.results.Results` and writes, into ``out_dir``:
+:func:`build_report` takes a :class:`~sim.experiments.contract.Results` and writes, into
+``out_dir``:
 
 * ``report.html``: the experiment's question, its design, how complete the store is,
   the figures (embedded as base64 PNG, so the file opens anywhere offline), summary
@@ -24,7 +25,7 @@ import datetime as dt
 import html
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,8 @@ import pandas as pd
 from sim import __version__
 from sim.analysis import plots
 from sim.analysis import tables as analysis
-from sim.experiments.results import Results
+from sim.experiments.contract import SENSITIVITY_DESIGNS, Factor, Results, Session
+from sim.experiments.store import load_results
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +52,6 @@ MAX_TABLE_ROWS = 60  # longer tables: HTML shows the first rows, the CSV has the
 MAX_PAIRED_ARMS = 200
 MAX_WIDE_ROWS = 40  # more arms than this: per-arm tables are only in the CSVs
 MAX_RESPONSE_LEVERS = 3
-
-
-@dataclass
-class _Section:
-    title: str
-    html: str = ""
 
 
 @dataclass
@@ -133,15 +129,17 @@ def _wide(
     outcomes: list[str],
     cell: Callable[[pd.Series], str] = _interval,
     order: list[str] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """One row per ``row`` value, one column per outcome (labelled with its unit)."""
+    """One row per ``row`` value, one column per outcome (labelled with its unit); an arm
+    row is shown by its name in ``names``."""
     if frame.empty:
         return frame
     cells = frame.assign(_cell=frame.apply(cell, axis=1))
     wide = cells.pivot(index=row, columns="outcome", values="_cell")
     wide = wide.reindex(index=list(order or dict.fromkeys(frame[row])), columns=outcomes)
     wide.columns = [plots.label(o, mean=True) for o in outcomes]
-    wide.index = [plots.arm_text(a) if row in ("arm",) else plots.label(a) for a in wide.index]
+    wide.index = [(names or {}).get(a, a) if row == "arm" else plots.label(a) for a in wide.index]
     return wide.rename_axis(row.replace("_", " ")).reset_index().fillna("")
 
 
@@ -172,7 +170,9 @@ def _sensitivity_wide(table: pd.DataFrame, kind: str, outcomes: list[str]) -> pd
     return wide.rename_axis("parameter").reset_index().fillna("")
 
 
-def _reported_wide(dist: pd.DataFrame, outcomes: list[str], arms: list[str]) -> pd.DataFrame | None:
+def _reported_wide(
+    dist: pd.DataFrame, outcomes: list[str], arms: list[str], names: Mapping[str, str]
+) -> pd.DataFrame | None:
     """Rows: arms; cells: share of runs inside the reported range and the median run."""
     with_range = [o for o in outcomes if analysis.reported_range(o) is not None]
     if not with_range or dist.empty:
@@ -181,7 +181,7 @@ def _reported_wide(dist: pd.DataFrame, outcomes: list[str], arms: list[str]) -> 
     def cell(row: pd.Series) -> str:
         return f"{100 * row['share_in_reported']:.0f}% inside (median {plots.fmt(row['q50'])})"
 
-    wide = _wide(dist[dist["outcome"].isin(with_range)], "arm", with_range, cell, arms)
+    wide = _wide(dist[dist["outcome"].isin(with_range)], "arm", with_range, cell, arms, names)
     wide.columns = [wide.columns[0]] + [
         f"{plots.short(o)}: reported {plots.fmt(r['low'])}-{plots.fmt(r['high'])}"
         for o in with_range
@@ -195,16 +195,21 @@ def _dl(items: list[tuple[str, Any]]) -> str:
     return f"<table class='kv'>{rows}</table>"
 
 
+def _planned_values(factor: Factor) -> str:
+    """A factor as the experiment file planned it: its values, or its distribution."""
+    name = factor.name
+    if factor.discrete:
+        return ", ".join(plots.value_text(name, v) for v in factor.values)
+    span = f"{plots.value_text(name, factor.low)} to {plots.value_text(name, factor.high)}"
+    return f"{factor.distribution} over {span}"
+
+
 def _varied_values(results: Results, name: str) -> str:
-    col = results.runs[name] if name in results.runs else pd.Series(dtype=float)
-    vals = col.dropna().unique()
+    """The values a factor took in the finished runs (its plan when none has finished)."""
+    vals = results.runs[name].dropna().unique()
     if len(vals) == 0:
-        spec = (
-            (results.experiment.get("levers") or {})
-            if isinstance(results.experiment.get("levers"), dict)
-            else {}
-        )
-        return str(spec.get(name, "not yet run"))
+        factors = {f.name: f for f in (*results.spec.levers, *results.spec.uncertainties)}
+        return f"planned: {_planned_values(factors[name])}" if name in factors else "not yet run"
     if len(vals) <= 8:
         return ", ".join(plots.value_text(name, v) for v in sorted(vals))
     return (
@@ -215,26 +220,17 @@ def _varied_values(results: Results, name: str) -> str:
 
 # ----------------------------------------------------------------------------- sections
 def _unrun_lever_values(results: Results) -> dict[str, list[Any]]:
-    """Planned lever values (``experiment['levers']`` lists) that no finished run has."""
-    spec = results.experiment.get("levers")
-    if not isinstance(spec, dict) or results.runs.empty:
+    """Planned values of the discrete levers that no finished run has."""
+    if results.runs.empty:
         return {}
     out = {}
-    for lever, planned in spec.items():
-        if not isinstance(planned, list | tuple) or lever not in results.runs:
-            continue
-        have = results.runs[lever].dropna().unique().tolist()
-        absent = [v for v in planned if not any(_same(v, h) for h in have)]
-        if absent:
-            out[lever] = absent
+    for lever in results.spec.levers:
+        if lever.discrete:
+            have = set(results.runs[lever.name].dropna())
+            absent = [v for v in lever.values if v not in have]
+            if absent:
+                out[lever.name] = absent
     return out
-
-
-def _same(a: Any, b: Any) -> bool:
-    try:
-        return bool(abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a))))
-    except (TypeError, ValueError):
-        return str(a) == str(b)
 
 
 def _completeness(results: Results, info: dict[str, Any]) -> tuple[str, list[str]]:
@@ -256,7 +252,8 @@ def _completeness(results: Results, info: dict[str, Any]) -> tuple[str, list[str
         shown = ", ".join(plots.value_text(lever, v) for v in values)
         warnings.append(f"{plots.short(lever)}: planned value(s) with no finished run: {shown}.")
     if info["missing_arms"]:
-        names = ", ".join(plots.arm_text(a) for a in info["missing_arms"][:10])
+        arm_names = _arm_names(results)
+        names = ", ".join(arm_names[a] for a in info["missing_arms"][:10])
         more = (
             "" if len(info["missing_arms"]) <= 10 else f" and {len(info['missing_arms']) - 10} more"
         )
@@ -275,49 +272,53 @@ def _completeness(results: Results, info: dict[str, Any]) -> tuple[str, list[str
 
 
 def _design_section(results: Results) -> str:
-    exp = results.experiment
-    design = dict(exp.get("design") or {})
-    kind = design.pop("type", "?")
-    items: list[tuple[str, Any]] = [("Design", kind)]
-    if design:
-        items.append(("Design options", ", ".join(f"{k}={v}" for k, v in design.items())))
-    items.append(("Base scenario", exp.get("scenario", "?")))
+    spec = results.spec
+    options = spec.design.options()
+    items: list[tuple[str, Any]] = [("Design", spec.design.type)]
+    if options:
+        items.append(("Design options", ", ".join(f"{k}={v}" for k, v in options.items())))
+    items.append(("Base scenario", spec.scenario))
     for lever in results.levers:
         items.append((f"Lever: {plots.label(lever)}", _varied_values(results, lever)))
     for unc in results.uncertainties:
         items.append((f"Uncertainty: {plots.label(unc)}", _varied_values(results, unc)))
     if not results.levers:
         items.append(("Levers", "none varied (one arm: 'base')"))
+    if spec.reference_arm is not None and len(spec.arms) > 1:
+        items.append(("Reference arm", _arm_names(results)[spec.reference_arm]))
     items += [
-        ("Replicates per design point", exp.get("replicates", "?")),
-        ("Master seed", exp.get("master_seed", "?")),
+        ("Replicates per design point", spec.replicates),
+        ("Master seed", spec.master_seed),
         ("Planned runs", results.expected_runs),
         ("Outcomes recorded", ", ".join(plots.label(o) for o in results.outcomes)),
     ]
-    constants = exp.get("constants")
-    if constants:
-        items.append(("Held constant", ", ".join(f"{k}={v}" for k, v in constants.items())))
+    if spec.constants:
+        held = ", ".join(f"{k}={v}" for k, v in spec.constants.items())
+        items.append(("Held constant", held))
     return _dl(items)
 
 
+def _arm_names(results: Results) -> dict[str, str]:
+    """Each arm's readable name (from its lever values), by its label."""
+    return {arm: plots.arm_text(levers) for arm, levers in results.arms.items()}
+
+
 def _provenance(results: Results, info: dict[str, Any], n_boot: int, seed: int) -> str:
-    prov = dict(results.provenance or {})
-    versions = prov.pop("package_versions", None) or {}
+    prov = results.provenance
+    last = prov.last_session
     items: list[tuple[str, Any]] = [
-        ("Config hash", prov.pop("config_hash", "unknown")),
-        ("Master seed", prov.pop("master_seed", results.experiment.get("master_seed", "?"))),
-        (
-            "Git commit",
-            f"{prov.pop('git_commit', 'unknown')}"
-            f"{' (uncommitted changes)' if prov.pop('git_dirty', False) else ''}",
-        ),
+        ("Config hash", prov.spec_hash),
+        ("Master seed", results.spec.master_seed),
+        ("Experiment file", prov.experiment_path or "not recorded"),
+        ("Store created", prov.created_at),
         (
             "Runs",
             f"{info['completed']} finished, {info['failed']} failed, "
             f"{info['pending']} pending, {info['expected']} planned",
         ),
     ]
-    items += [(k.replace("_", " ").capitalize(), v) for k, v in prov.items() if v is not None]
+    items += [(f"Session {s.id}", _session_text(s)) for s in prov.sessions]
+    versions = last.package_versions if last is not None else {}
     items.append(
         ("Package versions", ", ".join(f"{k} {v}" for k, v in versions.items()) or "not recorded")
     )
@@ -332,19 +333,29 @@ def _provenance(results: Results, info: dict[str, Any], n_boot: int, seed: int) 
     return _dl(items)
 
 
+def _session_text(session: Session) -> str:
+    """``sweep, 2025-01-01T10:00 to 10:05, finished; 2 local workers; git abc (uncommitted
+    changes); command line``."""
+    commit = session.git_commit or "no git"
+    dirty = " (uncommitted changes)" if session.git_dirty else ""
+    return (
+        f"{session.command}, {session.started_at} to {session.finished_at or '?'}, "
+        f"{session.status}; {session.workers} {session.executor} workers; git {commit}{dirty}; "
+        f"{session.command_line or ''}"
+    )
+
+
 def _failures(results: Results) -> str:
     fails = results.failures
     if fails.empty:
         return "<p>No run failed.</p>"
+    names = _arm_names(results)
     grouped = (
         fails.assign(error=fails["error"].astype(str).str.slice(0, 200))
         .groupby("error", sort=False)
         .agg(
             runs=("arm", "size"),
-            arms=(
-                "arm",
-                lambda s: ", ".join(plots.arm_text(a) for a in list(dict.fromkeys(s))[:5]),
-            ),
+            arms=("arm", lambda s: ", ".join(names[a] for a in list(dict.fromkeys(s))[:5])),
         )
         .reset_index()
         .sort_values("runs", ascending=False)
@@ -353,199 +364,236 @@ def _failures(results: Results) -> str:
 
 
 # ----------------------------------------------------------------------------- figures
-def _draw(results: Results, rep: _Report, info: dict[str, Any], n_boot: int, seed: int) -> None:
-    outcomes = [o for o in results.outcomes if o in results.runs.columns]
-    runs = results.runs
-    arms = [a for a in analysis.arm_order(results) if a in set(runs["arm"])]
-    kind = (results.experiment.get("design") or {}).get("type", "")
-    levers = [lv for lv in results.levers if lv in runs and runs[lv].nunique() > 1]
-    boot = {"n_boot": n_boot, "seed": seed}
+@dataclass
+class _Drawing:
+    """What every section of the figures needs: the results, the report being written,
+    the outcomes and arms with finished runs (design order), the arms' names, the
+    levers that vary among the runs and the bootstrap settings."""
 
-    summary = analysis.summarise(results, **boot)
-    rep.table(
+    results: Results
+    rep: _Report
+    n_boot: int
+    seed: int
+    outcomes: list[str] = field(init=False)
+    arms: list[str] = field(init=False)
+    names: dict[str, str] = field(init=False)
+    levers: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        runs = self.results.runs
+        self.outcomes = list(self.results.outcomes)
+        self.arms = [a for a in analysis.arm_order(self.results) if a in set(runs["arm"])]
+        self.names = _arm_names(self.results)
+        self.levers = [lv for lv in self.results.levers if runs[lv].nunique() > 1]
+
+    @property
+    def boot(self) -> dict[str, int]:
+        return {"n_boot": self.n_boot, "seed": self.seed}
+
+    def wide(self, frame: pd.DataFrame, **kw: Any) -> pd.DataFrame | None:
+        """:func:`_wide` by arm, if there are few enough arms to show one row each."""
+        if len(self.arms) > MAX_WIDE_ROWS:
+            return None
+        return _wide(frame, "arm", self.outcomes, names=self.names, **kw)
+
+
+def _draw(results: Results, rep: _Report, n_boot: int, seed: int) -> None:
+    """Every table and figure that the experiment's shape calls for."""
+    d = _Drawing(results, rep, n_boot, seed)
+    _draw_summaries(d)
+    _draw_responses(d)
+    _draw_paired(d)
+    _draw_grid(d)
+    if results.spec.design.type in SENSITIVITY_DESIGNS:
+        _draw_sensitivity(d)
+    _draw_distributions(d)
+    if not results.series.empty:
+        _draw_series(d)
+
+
+def _draw_summaries(d: _Drawing) -> None:
+    summary = analysis.summarise(d.results, **d.boot)
+    d.rep.table(
         "summary_by_arm",
         "Summary by arm",
         summary,
         "Mean over finished runs per arm with a 95% percentile-bootstrap interval "
         "over replicates (and uncertainty points).",
-        _wide(summary, "arm", outcomes, order=arms) if len(arms) <= MAX_WIDE_ROWS else None,
+        d.wide(summary, order=d.arms),
     )
-    if len(arms) > MAX_TABLE_ROWS // max(len(outcomes), 1):
-        pooled = analysis.summarise(results, by=(), **boot)
-        rep.table(
-            "summary_all_runs",
-            "Summary over all runs",
-            pooled,
-            "Pooled over every arm; per-arm rows are in summary_by_arm.csv.",
-            pd.DataFrame(
-                {
-                    "outcome": [plots.label(o, mean=True) for o in pooled["outcome"]],
-                    "runs": pooled["n"],
-                    "mean (95% interval)": pooled.apply(_interval, axis=1),
-                    "median": pooled["median"].map(plots.fmt),
-                }
-            ),
-        )
+    if len(d.arms) <= MAX_TABLE_ROWS // max(len(d.outcomes), 1):
+        return
+    pooled = analysis.summarise(d.results, by=(), **d.boot)
+    d.rep.table(
+        "summary_all_runs",
+        "Summary over all runs",
+        pooled,
+        "Pooled over every arm; per-arm rows are in summary_by_arm.csv.",
+        pd.DataFrame(
+            {
+                "outcome": [plots.label(o, mean=True) for o in pooled["outcome"]],
+                "runs": pooled["n"],
+                "mean (95% interval)": pooled.apply(_interval, axis=1),
+                "median": pooled["median"].map(plots.fmt),
+            }
+        ),
+    )
 
-    for lever in levers[:MAX_RESPONSE_LEVERS]:
-        table = analysis.response(results, lever, outcomes, **boot)
-        rep.table(f"response_{lever}", f"Response to {plots.short(lever).lower()}", table)
-        others = [lv for lv in levers if lv != lever]
-        pooled = (
-            f" Averaged over {', '.join(plots.short(o).lower() for o in others)}." if others else ""
-        )
-        rep.figure(
+
+def _averaged_over(names: list[str]) -> str:
+    return f" Averaged over {', '.join(plots.short(n).lower() for n in names)}." if names else ""
+
+
+def _draw_responses(d: _Drawing) -> None:
+    for lever in d.levers[:MAX_RESPONSE_LEVERS]:
+        table = analysis.response(d.results, lever, d.outcomes, **d.boot)
+        d.rep.table(f"response_{lever}", f"Response to {plots.short(lever).lower()}", table)
+        others = [lv for lv in d.levers if lv != lever]
+        d.rep.figure(
             f"response_{lever}",
             f"Response to {plots.label(lever)}",
-            lambda t=table, lv=lever: plots.response_curves(t, lv, outcomes),
-            f"Line: mean outcome; band: 95% percentile-bootstrap interval over replicates.{pooled}",
+            lambda t=table, lv=lever: plots.response_curves(t, lv, d.outcomes),
+            "Line: mean outcome; band: 95% percentile-bootstrap interval over replicates."
+            + _averaged_over(others),
         )
 
-    reference = analysis.reference_arm(results)
-    if 2 <= len(arms) <= MAX_PAIRED_ARMS and reference is not None:
-        diff = analysis.paired_differences(results, reference, outcomes, **boot)
-        if (diff["n"] > 0).any():
-            rep.table(
-                "paired_differences",
-                "Paired differences vs the reference arm",
-                diff,
-                f"Reference: {plots.arm_text(reference)}. Runs paired on seed (common "
-                "random numbers); cell: mean of (arm - reference) with its 95% interval. "
-                "The CSV adds share_lower, the share of pairs where the arm is lower.",
-                _wide(diff, "arm", outcomes, order=[a for a in arms if a != reference])
-                if len(arms) <= MAX_WIDE_ROWS
-                else None,
-            )
-            rep.figure(
-                "paired_differences",
-                "Paired differences vs the reference arm",
-                lambda: plots.paired_differences(diff, outcomes),
-                "Mean of (arm - reference) over runs sharing a seed, with a 95% "
-                "bootstrap interval; an interval that crosses the dashed line does "
-                "not separate the arm from the reference.",
-            )
+
+def _draw_paired(d: _Drawing) -> None:
+    reference = analysis.reference_arm(d.results)
+    if not 2 <= len(d.arms) <= MAX_PAIRED_ARMS or reference is None:
+        return
+    diff = analysis.paired_differences(d.results, reference, d.outcomes, **d.boot)
+    if not (diff["n"] > 0).any():
+        d.rep.notes.append("No paired differences: no two arms share a seed.")
+        return
+    d.rep.table(
+        "paired_differences",
+        "Paired differences vs the reference arm",
+        diff,
+        f"Reference: {d.names[reference]}. Runs paired on seed (common "
+        "random numbers); cell: mean of (arm - reference) with its 95% interval. "
+        "The CSV adds share_lower, the share of pairs where the arm is lower.",
+        d.wide(diff, order=[a for a in d.arms if a != reference]),
+    )
+    d.rep.figure(
+        "paired_differences",
+        "Paired differences vs the reference arm",
+        lambda: plots.paired_differences(diff, d.outcomes, d.names),
+        "Mean of (arm - reference) over runs sharing a seed, with a 95% "
+        "bootstrap interval; an interval that crosses the dashed line does "
+        "not separate the arm from the reference.",
+    )
+
+
+def _draw_grid(d: _Drawing) -> None:
+    if len(d.levers) < 2:
+        return
+    x, y = d.levers[0], d.levers[1]
+    table = analysis.grid(d.results, x, y, d.outcomes, **d.boot)
+    d.rep.table("grid", f"Grid of {plots.short(x).lower()} by {plots.short(y).lower()}", table)
+    d.rep.figure(
+        "heatmap",
+        "Two-lever grid",
+        lambda: plots.heatmaps(table, x, y, d.outcomes),
+        "Cell: mean outcome; grey: no finished run." + _averaged_over(d.levers[2:]),
+    )
+
+
+SOBOL_CAPTION = (
+    "S1: share of variance from the parameter alone; ST: including its interactions. "
+    "Replicates averaged per design point first. Indices lie between 0 and 1 when "
+    "resolved; values outside that, or intervals wider than the bars, mean too few "
+    "samples for that outcome or run-to-run noise dominating it."
+)
+MORRIS_CAPTION = (
+    "μ*: mean absolute elementary effect (importance); σ: their spread "
+    "(interactions or non-linearity)."
+)
+
+
+def _draw_sensitivity(d: _Drawing) -> None:
+    kind = d.results.spec.design.type
+    try:
+        if kind == "sobol":
+            table = analysis.sobol_indices(d.results, d.outcomes, seed=d.seed)
+            draw, cap = (lambda: plots.sobol_bars(table, d.outcomes)), SOBOL_CAPTION
+            unresolved = analysis.unresolved_sobol_outcomes(table)
+            if unresolved:
+                d.rep.notes.append(
+                    "Sobol indices are unresolved (a total index above 1) for "
+                    f"{', '.join(plots.short(o) for o in unresolved)}: raise the design's "
+                    "samples or the replicates before reading them."
+                )
         else:
-            rep.notes.append("No paired differences: no two arms share a seed.")
+            table = analysis.morris_indices(d.results, d.outcomes, seed=d.seed)
+            draw, cap = (lambda: plots.morris_bars(table, d.outcomes)), MORRIS_CAPTION
+    except analysis.SensitivityError as exc:
+        d.rep.notes.append(f"No {kind} indices: {exc}.")
+        return
+    note = next((n for n in table["note"] if n), "")
+    title = f"{kind.capitalize()} sensitivity"
+    shown = _sensitivity_wide(table, kind, d.outcomes)
+    d.rep.table(f"{kind}_indices", f"{title} indices", table, note, shown)
+    d.rep.figure(f"{kind}_indices", title, draw, f"{cap} {note}".strip())
 
-    if len(levers) >= 2:
-        x, y = levers[0], levers[1]
-        table = analysis.grid(results, x, y, outcomes, **boot)
-        rep.table("grid", f"Grid of {plots.short(x).lower()} by {plots.short(y).lower()}", table)
-        rest = levers[2:]
-        rep.figure(
-            "heatmap",
-            "Two-lever grid",
-            lambda: plots.heatmaps(table, x, y, outcomes),
-            "Cell: mean outcome; grey: no finished run."
-            + (
-                f" Averaged over {', '.join(plots.short(r).lower() for r in rest)}." if rest else ""
-            ),
-        )
 
-    if kind in ("sobol", "morris"):
-        try:
-            if kind == "sobol":
-                table = analysis.sobol_indices(results, outcomes, seed=seed)
-                draw = lambda: plots.sobol_bars(table, outcomes)  # noqa: E731
-                cap = (
-                    "S1: share of variance from the parameter alone; ST: including its "
-                    "interactions. Replicates averaged per design point first. "
-                    "Indices lie between 0 and 1 when resolved; values outside that, or "
-                    "intervals wider than the bars, mean too few samples for that outcome "
-                    "or run-to-run noise dominating it."
-                )
-                unresolved = analysis.unresolved_sobol_outcomes(table)
-                if unresolved:
-                    rep.notes.append(
-                        "Sobol indices are unresolved (a total index above 1) for "
-                        f"{', '.join(plots.short(o) for o in unresolved)}: raise the design's "
-                        "samples or the replicates before reading them."
-                    )
-            else:
-                table = analysis.morris_indices(results, outcomes, seed=seed)
-                draw = lambda: plots.morris_bars(table, outcomes)  # noqa: E731
-                cap = (
-                    "μ*: mean absolute elementary effect (importance); σ: their spread "
-                    "(interactions or non-linearity)."
-                )
-            note = next((n for n in table["note"] if n), "")
-            rep.table(
-                f"{kind}_indices",
-                f"{kind.capitalize()} sensitivity indices",
-                table,
-                note,
-                _sensitivity_wide(table, kind, outcomes),
-            )
-            rep.figure(
-                f"{kind}_indices", f"{kind.capitalize()} sensitivity", draw, f"{cap} {note}".strip()
-            )
-        except analysis.SensitivityError as exc:
-            rep.notes.append(f"No {kind} indices: {exc}.")
-
-    dist = analysis.distributions(results, outcomes)
-    compare = analysis.compares_with_reported(results)
-    if compare:
-        rep.table(
+def _draw_distributions(d: _Drawing) -> None:
+    dist = analysis.distributions(d.results, d.outcomes)
+    runs = d.results.runs
+    if analysis.compares_with_reported(d.results):
+        shown = _reported_wide(dist, d.outcomes, d.arms, d.names)
+        d.rep.table(
             "distributions",
             "Outcome distributions per arm",
             dist,
             "Share of runs inside the reported low-high range, with the median run. The CSV "
             "has run-level quantiles of every outcome.",
-            _reported_wide(dist, outcomes, arms) if len(arms) <= MAX_WIDE_ROWS else None,
+            shown if len(d.arms) <= MAX_WIDE_ROWS else None,
         )
-        rep.figure(
+        d.rep.figure(
             "distributions",
             "Outcome distributions vs reported ranges",
-            lambda: plots.distributions(runs, outcomes, arms),
+            lambda: plots.distributions(runs, d.outcomes, d.arms, names=d.names),
             "Reported ranges are spreads across public claims, not measurements; "
             "a simulated outcome outside them is a calibration question.",
         )
-    else:
-        scenario = results.experiment.get("scenario", "the base scenario")
-        rep.notes.append(
-            f"Reported ranges are not drawn: the base scenario ({scenario}) is not at the "
-            "scale of the reported event. Outcomes are compared between arms only."
-        )
-        rep.table(
-            "distributions",
-            "Outcome distributions per arm",
-            dist,
-            "Run-level quantiles of every outcome per arm (in the CSV).",
-            None,
-        )
-        rep.figure(
-            "distributions",
-            "Outcome distributions",
-            lambda: plots.distributions(runs, outcomes, arms, show_reported=False),
-            "Box = 25-75% of runs, whiskers = 5-95%, dot = mean.",
-        )
+        return
+    d.rep.notes.append(
+        f"Reported ranges are not drawn: the base scenario ({d.results.spec.scenario}) is not "
+        "at the scale of the reported event. Outcomes are compared between arms only."
+    )
+    d.rep.table(
+        "distributions",
+        "Outcome distributions per arm",
+        dist,
+        "Run-level quantiles of every outcome per arm (in the CSV).",
+        None,
+    )
+    d.rep.figure(
+        "distributions",
+        "Outcome distributions",
+        lambda: plots.distributions(runs, d.outcomes, d.arms, show_reported=False, names=d.names),
+        "Box = 25-75% of runs, whiskers = 5-95%, dot = mean.",
+    )
 
-    if results.series is not None and not results.series.empty:
-        present = list(dict.fromkeys(results.series["variable"]))
-        variables = [v for v in FAN_VARIABLES if v in present] or present[:4]
-        fan_arms = (
-            arms
-            if len(arms) <= plots.MAX_FAN_ARMS
-            else [
-                arms[round(i)]
-                for i in pd.Series(range(plots.MAX_FAN_ARMS))
-                * (len(arms) - 1)
-                / (plots.MAX_FAN_ARMS - 1)
-            ]
-        )
-        bands = analysis.series_bands(results, variables)
-        rep.table("series_bands", "Time-series quantile bands", bands)
-        shown = (
-            ""
-            if fan_arms == arms
-            else (f" {len(fan_arms)} of {len(arms)} arms shown (first, last and evenly between).")
-        )
-        rep.figure(
-            "fan_charts",
-            "Time series per arm",
-            lambda: plots.fan_charts(bands, variables, fan_arms),
-            "Quantiles across replicates at each time." + shown,
-        )
+
+def _draw_series(d: _Drawing) -> None:
+    present = list(dict.fromkeys(d.results.series["variable"]))
+    variables = [v for v in FAN_VARIABLES if v in present] or present[:4]
+    arms, most = d.arms, plots.MAX_FAN_ARMS
+    if len(arms) > most:  # first, last and evenly between
+        arms = [arms[round(i * (len(arms) - 1) / (most - 1))] for i in range(most)]
+    bands = analysis.series_bands(d.results, variables)
+    d.rep.table("series_bands", "Time-series quantile bands", bands)
+    shown = ""
+    if arms != d.arms:
+        shown = f" {len(arms)} of {len(d.arms)} arms shown (first, last and evenly between)."
+    d.rep.figure(
+        "fan_charts",
+        "Time series per arm",
+        lambda: plots.fan_charts(bands, variables, arms, d.names),
+        "Quantiles across replicates at each time." + shown,
+    )
 
 
 # ----------------------------------------------------------------------------- HTML
@@ -574,14 +622,13 @@ table.kv td,table.kv th{padding:.15em .4em;font-size:.92em}
 def _html(
     results: Results, rep: _Report, info: dict[str, Any], head: str, n_boot: int, seed: int
 ) -> str:
-    exp = results.experiment
-    name = exp.get("name", "experiment")
+    name = results.spec.name
     partial = "partial" if info["completed"] + info["failed"] < info["expected"] else ""
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>prisonsim report: {_esc(name)}</title><style>{CSS}</style></head><body>",
         f"<h1>Experiment report: {_esc(name)}</h1>",
-        f"<p class='question'><b>Question.</b> {_esc(exp.get('question') or 'not stated')}</p>",
+        f"<p class='question'><b>Question.</b> {_esc(results.spec.question or 'not stated')}</p>",
         f"<p class='status {partial}'>{_esc(head)}</p>",
     ]
     if rep.notes:
@@ -645,7 +692,7 @@ def build_report(
     head, warnings = _completeness(results, info)
     rep.notes.extend(warnings)
     if info["completed"]:
-        _draw(results, rep, info, n_boot, seed)
+        _draw(results, rep, n_boot, seed)
     info["arms"].to_csv(out / "completeness_by_arm.csv", index=False)
     if not results.failures.empty:
         results.failures.to_csv(out / "failures.csv", index=False)
@@ -675,7 +722,7 @@ def check_report_dir(out_dir: str | Path, option: str = "--out") -> None:
 
 
 def write_report(db_path: str | Path, out_dir: str | Path | None = None) -> Path:
-    """Load a results store (``sim.experiments.store.load_results``) and build its report.
+    """Load a results store (:func:`sim.experiments.store.load_results`) and build its report.
 
     Raises :class:`sim.config.loading.ConfigError` if ``db_path`` is not a readable file,
     :class:`sim.experiments.store.StoreError` if it is not an intact results store, and
@@ -687,8 +734,6 @@ def write_report(db_path: str | Path, out_dir: str | Path | None = None) -> Path
     if not db.is_file():
         what = "is a directory, not a results store" if db.is_dir() else "no such results store"
         raise ConfigError([Problem(str(db), None, "", what)])
-    from sim.experiments.store import load_results  # lazy: the store module is optional here
-
     out = Path(out_dir) if out_dir is not None else default_out_dir(db)
     check_report_dir(out)
     results = load_results(db)

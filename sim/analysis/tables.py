@@ -1,4 +1,4 @@
-"""Tidy analysis tables from a :class:`~sim.experiments.results.Results` (never from a live model).
+"""Tidy analysis tables from a :class:`~sim.experiments.contract.Results` (never from a live model).
 
 Every function takes a ``Results`` (or its ``runs``/``series`` tables) and returns a
 long ("tidy") pandas DataFrame: one row per (group, outcome[, statistic]). Plots and the
@@ -24,7 +24,9 @@ bootstrap interval.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -32,8 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.experiments.results import Results
-from sim.model.params import PARAMS
+from sim.experiments.contract import Results
 
 DEFAULT_BOOT = 2000
 DEFAULT_SEED = 20220120
@@ -167,18 +168,15 @@ def _sorted_by(table: pd.DataFrame, outcomes: Sequence[str], keys: list[str]) ->
 
 # ----------------------------------------------------------------------------- summaries
 def arm_order(results: Results) -> list[str]:
-    """Arms in design order (by their first point_id), including arms that only failed."""
-    frames = [f[["point_id", "arm"]] for f in (results.runs, results.failures) if len(f)]
-    if not frames:
-        return []
-    both = pd.concat(frames, ignore_index=True)
-    return list(both.groupby("arm", sort=False)["point_id"].min().sort_values().index)
+    """Arms with a finished or failed run, in design order."""
+    present = set(results.runs["arm"]) | set(results.failures["arm"])
+    return [arm for arm in results.arms if arm in present]
 
 
 def reference_arm(results: Results) -> str | None:
-    """The arm others are compared with: ``experiment['reference_arm']`` if set, else
-    the first arm in design order that has finished runs."""
-    ref = results.experiment.get("reference_arm")
+    """The arm others are compared with: the experiment's ``reference_arm`` (by default
+    its first arm) if it has finished runs, else the first arm in design order that has."""
+    ref = results.spec.reference_arm
     done = set(results.runs["arm"]) if len(results.runs) else set()
     if ref in done:
         return str(ref)
@@ -389,7 +387,7 @@ def compares_with_reported(results: Results) -> bool:
     """Whether the experiment's base scenario is at the scale of the reported event
     (``compare_with_reported: true`` in the scenario file), so that its outcomes may be
     set against the reported ranges."""
-    return bool(results.experiment.get("compare_with_reported", False))
+    return results.spec.compare_with_reported
 
 
 def distributions(
@@ -442,7 +440,7 @@ def series_bands(
         return pd.DataFrame(columns=["arm", "variable", "t_h", "n"])
     if variables is not None:
         series = series[series["variable"].isin(list(variables))]
-    step = results.experiment.get("series_every_h") or _grid_step(series["t_h"])
+    step = results.spec.series_every_h or _grid_step(series["t_h"])
     names = [f"q{round(q * 100)}" for q in quantiles]
     parts = []
     for (arm, variable), frame in series.groupby(["arm", "variable"], sort=True):
@@ -480,64 +478,49 @@ def point_means(results: Results, outcomes: Sequence[str] | None = None) -> pd.D
     return results.runs.groupby("point_id")[outcomes].mean()
 
 
-def _design_matrix(results: Results) -> tuple[pd.DataFrame, list[str]]:
-    """Design samples indexed by point_id, checked against the runs' recorded values."""
-    if results.design_samples is None or results.problem is None:
-        raise SensitivityError("the store has no design samples / SALib problem")
-    samples = results.design_samples
-    if "point_id" in samples.columns:
-        samples = samples.set_index("point_id")
-    names = list(results.problem["names"])
-    missing = [n for n in names if n not in samples.columns]
-    if missing:
-        raise SensitivityError(f"design samples lack columns {missing}")
-    samples = samples[names]
-    shared = [n for n in names if n in results.runs.columns]
-    if shared and len(results.runs):
-        first = results.runs.groupby("point_id")[shared].first()
-        common = first.index.intersection(samples.index)
-        a = first.loc[common].to_numpy(float)
-        b = samples.loc[common, shared].to_numpy(float)
-        # Whole-number parameters are sampled continuously and rounded when run (the
-        # indices then refer to the rounded input): a run matches either value.
-        whole = np.array([n in PARAMS and PARAMS[n].kind == "int" for n in shared])
-        rounded = np.where(whole, np.round(b), b)
-        bad = ~(np.isclose(a, b, rtol=1e-9, atol=1e-12) | np.isclose(a, rounded, rtol=1e-9))
-        if bad.any():
-            i, j = np.argwhere(bad)[0]
-            raise SensitivityError(
-                f"runs do not match the design samples: point {common[i]} has "
-                f"{shared[j]}={a[i, j]!r} in runs but {b[i, j]!r} in the design"
-            )
-    return samples, names
+@dataclass(frozen=True)
+class _SensitivityInput:
+    """What SALib's analysers get from a store: the problem, the design's options, the
+    sampler's rows of the complete blocks (in design order) and the outcomes averaged
+    per point of those rows; ``blocks`` and ``of`` count the complete and planned
+    blocks."""
+
+    problem: dict[str, Any]
+    options: dict[str, Any]
+    x: np.ndarray
+    y: pd.DataFrame
+    blocks: int
+    of: int
 
 
-def _complete_blocks(
-    samples: pd.DataFrame, done: pd.Index, block: int
-) -> tuple[np.ndarray, int, int]:
-    """Row positions of the design's complete blocks of ``block`` consecutive points.
+def _sensitivity_input(
+    results: Results, outcomes: Sequence[str] | None, what: str
+) -> _SensitivityInput:
+    """The complete blocks of a Sobol or Morris design (Saltelli base samples of D + 2
+    points, or 2D + 2 with second order; Morris trajectories of D + 1): dropping an
+    incomplete block leaves a valid, smaller design. Raises :class:`SensitivityError`
+    for another design or fewer than two complete blocks."""
+    design, problem, samples = results.spec.design, results.problem, results.design_samples
+    if problem is None or samples is None:
+        raise SensitivityError(f"the design is {design.type}, not sobol or morris")
+    means = point_means(results, outcomes)
+    block = design.block_size(problem["num_vars"])
+    have = samples.index.isin(means.index).reshape(-1, block).all(axis=1)
+    rows = np.flatnonzero(np.repeat(have, block))
+    if have.sum() < 2:
+        raise SensitivityError(f"{what}: {int(have.sum())} of {len(have)} finished")
+    return _SensitivityInput(
+        problem=problem,
+        options=design.salib_options(),
+        x=samples.to_numpy(float)[rows],
+        y=means.loc[samples.index[rows]],
+        blocks=int(have.sum()),
+        of=len(have),
+    )
 
-    Returns (positions, complete blocks, total blocks). Saltelli samples come in blocks of
-    D+2 (or 2D+2) rows per base sample and Morris in trajectories of D+1 rows; dropping an
-    incomplete block leaves a valid, smaller design.
-    """
-    n_rows = len(samples)
-    if n_rows % block:
-        raise SensitivityError(
-            f"{n_rows} design points is not a multiple of the block size {block}"
-        )
-    have = samples.index.isin(done).reshape(-1, block).all(axis=1)
-    keep = np.repeat(have, block)
-    return np.flatnonzero(keep), int(have.sum()), len(have)
 
-
-def _second_order(results: Results, n_rows: int, d: int) -> bool:
-    opt = (results.experiment.get("design") or {}).get("calc_second_order")
-    if opt is not None:
-        return bool(opt)
-    if n_rows % (2 * d + 2) == 0:
-        return True
-    return False
+def _coverage_note(inp: _SensitivityInput, what: str) -> str:
+    return "" if inp.blocks == inp.of else f"{inp.blocks} of {inp.of} {what} complete"
 
 
 def sobol_indices(
@@ -550,81 +533,57 @@ def sobol_indices(
 ) -> pd.DataFrame:
     """Sobol first-order (S1) and total (ST) indices of each outcome, via SALib.
 
-    Replicates are averaged per design point first; points are aligned to
-    ``design_samples`` (row order = Saltelli order); only complete Saltelli blocks are
-    used. Intervals are SALib's: ``index +- conf`` with ``conf = z_{(1+level)/2} *
-    sd(bootstrap estimates)``. Columns: ``outcome, parameter, index (S1|ST), value, conf,
-    ci_low, ci_high, base_samples, note``.
+    Replicates are averaged per design point first; only complete Saltelli base samples
+    are used; second-order terms are computed when the design has them (``second_order``)
+    but not tabled. Intervals are SALib's: ``index +- conf`` with ``conf = z_{(1+level)/2}
+    * sd(bootstrap estimates)``. Columns: ``outcome, parameter, index (S1|ST), value,
+    conf, ci_low, ci_high, base_samples, note``.
     """
     from SALib.analyze import sobol
 
-    samples, names = _design_matrix(results)
-    d = len(names)
-    second = _second_order(results, len(samples), d)
-    block = 2 * d + 2 if second else d + 2
-    means = point_means(results, outcomes)
-    pos, n_ok, n_all = _complete_blocks(samples, means.index, block)
-    if n_ok < 2:
-        raise SensitivityError(
-            f"Sobol indices need complete base samples: {n_ok} of {n_all} finished"
-        )
-    note = "" if n_ok == n_all else f"{n_ok} of {n_all} base samples complete"
-    ids = samples.index[pos]
-    problem = {"num_vars": d, "names": names, "bounds": results.problem["bounds"]}
+    inp = _sensitivity_input(results, outcomes, "Sobol indices need complete base samples")
+    note = _coverage_note(inp, "base samples")
+    names = inp.problem["names"]
     rows = []
-    for o in means.columns:
-        y = means.loc[ids, o].to_numpy(float)
+    for o in inp.y.columns:
+        y = inp.y[o].to_numpy(float)
         if not np.isfinite(y).all() or np.var(y) == 0:
-            for idx in ("S1", "ST"):
-                rows += [
-                    dict(
-                        outcome=o,
-                        parameter=p,
-                        index=idx,
-                        value=np.nan,
-                        conf=np.nan,
-                        note="outcome constant or missing: no index",
-                    )
-                    for p in names
-                ]
-            continue
-        res = sobol.analyze(
-            problem,
-            y,
-            calc_second_order=second,
-            num_resamples=num_resamples,
-            conf_level=level,
-            seed=seed,
-        )
-        for idx in ("S1", "ST"):
-            for k, p in enumerate(names):
-                rows.append(
-                    dict(
-                        outcome=o,
-                        parameter=p,
-                        index=idx,
-                        value=res[idx][k],
-                        conf=res[f"{idx}_conf"][k],
-                        note=note,
-                    )
+            rows += [
+                dict(
+                    outcome=o, parameter=p, index=idx, note="outcome constant or missing: no index"
                 )
-    table = pd.DataFrame(rows)
+                for idx in ("S1", "ST")
+                for p in names
+            ]
+            continue
+        with warnings.catch_warnings():  # a constant bootstrap resample of a small
+            # design: the intervals show it; the outcome itself is checked above
+            warnings.filterwarnings("ignore", message="Constant values encountered")
+            res = sobol.analyze(
+                inp.problem, y, num_resamples=num_resamples, conf_level=level, seed=seed,
+                **inp.options,
+            )  # fmt: skip
+        rows += [
+            dict(outcome=o, parameter=p, index=idx, value=res[idx][k], conf=res[f"{idx}_conf"][k])
+            for idx in ("S1", "ST")
+            for k, p in enumerate(names)
+        ]
+    table = pd.DataFrame(rows).reindex(columns=SOBOL_COLUMNS)
+    table["note"] = table["note"].astype(object).fillna(note)
     table["ci_low"] = table["value"] - table["conf"]
     table["ci_high"] = table["value"] + table["conf"]
-    table["base_samples"] = n_ok
-    return table[
-        [
-            "outcome",
-            "parameter",
-            "index",
-            "value",
-            "conf",
-            "ci_low",
-            "ci_high",
-            "base_samples",
-            "note",
-        ]
-    ]
+    table["base_samples"] = inp.blocks
+    return table.astype({c: float for c in ("value", "conf", "ci_low", "ci_high")})
+
+
+SOBOL_COLUMNS = [
+    *("outcome", "parameter", "index", "value", "conf"),
+    *("ci_low", "ci_high", "base_samples", "note"),
+]
+MORRIS_COLUMNS = [
+    *("outcome", "parameter", "mu", "mu_star", "mu_star_conf"),
+    *("ci_low", "ci_high", "sigma", "trajectories", "note"),
+]
 
 
 def unresolved_sobol_outcomes(table: pd.DataFrame) -> list[str]:
@@ -645,71 +604,42 @@ def morris_indices(
     """Morris elementary-effect statistics of each outcome, via SALib.
 
     ``mu_star = mean |EE|`` (with SALib's bootstrap interval ``+- mu_star_conf``),
-    ``sigma = sd(EE)``, ``mu = mean EE``. Replicates averaged per point first; only complete
-    trajectories (D+1 consecutive points) are used. Columns: ``outcome, parameter, mu,
-    mu_star, mu_star_conf, ci_low, ci_high, sigma, trajectories, note``.
+    ``sigma = sd(EE)``, ``mu = mean EE``, on the design's grid ``levels``. Replicates
+    averaged per point first; only complete trajectories (D+1 consecutive points) are
+    used. Columns: ``outcome, parameter, mu, mu_star, mu_star_conf, ci_low, ci_high,
+    sigma, trajectories, note``.
     """
     from SALib.analyze import morris
 
-    samples, names = _design_matrix(results)
-    d = len(names)
-    means = point_means(results, outcomes)
-    pos, n_ok, n_all = _complete_blocks(samples, means.index, d + 1)
-    if n_ok < 2:
-        raise SensitivityError(f"Morris needs complete trajectories: {n_ok} of {n_all} finished")
-    note = "" if n_ok == n_all else f"{n_ok} of {n_all} trajectories complete"
-    ids = samples.index[pos]
-    x = samples.iloc[pos].to_numpy(float)
-    levels = int((results.experiment.get("design") or {}).get("num_levels", 4))
-    problem = {"num_vars": d, "names": names, "bounds": results.problem["bounds"]}
+    inp = _sensitivity_input(results, outcomes, "Morris needs complete trajectories")
+    note = _coverage_note(inp, "trajectories")
+    names = inp.problem["names"]
     rows = []
-    for o in means.columns:
-        y = means.loc[ids, o].to_numpy(float)
+    for o in inp.y.columns:
+        y = inp.y[o].to_numpy(float)
         if not np.isfinite(y).all():
             rows += [dict(outcome=o, parameter=p, note="outcome missing: no index") for p in names]
             continue
         res = morris.analyze(
-            problem,
-            x,
+            inp.problem,
+            inp.x,
             y,
             num_resamples=num_resamples,
             conf_level=level,
-            num_levels=levels,
             seed=seed,
+            **inp.options,
         )
-        for k, p in enumerate(names):
-            rows.append(
-                dict(
-                    outcome=o,
-                    parameter=p,
-                    mu=res["mu"][k],
-                    mu_star=res["mu_star"][k],
-                    mu_star_conf=res["mu_star_conf"][k],
-                    sigma=res["sigma"][k],
-                    note=note,
-                )
-            )
-    table = pd.DataFrame(rows)
-    for c in ("mu", "mu_star", "mu_star_conf", "sigma"):
-        if c not in table:
-            table[c] = np.nan
+        stats = ("mu", "mu_star", "mu_star_conf", "sigma")
+        rows += [
+            dict(outcome=o, parameter=p, **{c: float(res[c][k]) for c in stats})
+            for k, p in enumerate(names)
+        ]
+    table = pd.DataFrame(rows).reindex(columns=MORRIS_COLUMNS)
+    table["note"] = table["note"].astype(object).fillna(note)
     table["ci_low"] = table["mu_star"] - table["mu_star_conf"]
     table["ci_high"] = table["mu_star"] + table["mu_star_conf"]
-    table["trajectories"] = n_ok
-    return table[
-        [
-            "outcome",
-            "parameter",
-            "mu",
-            "mu_star",
-            "mu_star_conf",
-            "ci_low",
-            "ci_high",
-            "sigma",
-            "trajectories",
-            "note",
-        ]
-    ]
+    table["trajectories"] = inp.blocks
+    return table.astype({c: float for c in ("mu", "mu_star", "mu_star_conf", "sigma")})
 
 
 # ----------------------------------------------------------------------------- completeness
@@ -725,7 +655,7 @@ def completeness(results: Results) -> dict[str, Any]:
     done = len(runs)
     failed = len(fails)
     expected = int(results.expected_runs)
-    reps = int(results.experiment.get("replicates") or 0)
+    reps = results.spec.replicates
     arms = pd.DataFrame({"arm": arm_order(results)})
     counts = runs.groupby("arm").size().rename("done") if done else pd.Series(name="done")
     fcounts = fails.groupby("arm").size().rename("failed") if failed else pd.Series(name="failed")

@@ -17,13 +17,12 @@ import importlib
 import os
 import re
 import signal
-import sqlite3
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from sim import __version__
 from sim.config.loading import ConfigError, Problem, UserError, did_you_mean
+from sim.experiments.signals import Stopped, stop_signals_raise
 
 # Modules that add subcommands, in help order.
 _COMMAND_MODULES = [
@@ -35,19 +34,10 @@ _COMMAND_MODULES = [
     "sim.cli.animate",
 ]
 MAX_LINES = 50  # mistakes listed one per line; more are counted in one last line
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class UsageError(UserError):
     """A bad command-line argument; the message names the argument and allowed values."""
-
-
-class Stopped(KeyboardInterrupt):
-    """A stop signal (SIGINT, SIGTERM, SIGHUP) arrived; ``signum`` says which."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
 
 
 def path_arg(text: str) -> str:
@@ -75,42 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"prisonsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
-
-
-def _raise_stopped(signum: int, frame: object) -> None:
-    raise Stopped(signum)
-
-
-@contextmanager
-def stop_signals_raise() -> Iterator[None]:
-    """SIGINT, SIGTERM and SIGHUP raise :class:`Stopped` (a ``KeyboardInterrupt``) in the
-    main thread, so ``finally`` blocks run: workers are stopped, the store is closed."""
-    previous = {s: signal.signal(s, _raise_stopped) for s in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-
-
-@contextmanager
-def stop_signals_held() -> Iterator[None]:
-    """Ignore stop signals while cleaning up after one (a second Ctrl-C, or the same
-    signal sent to the whole process group, must not cut the clean-up short)."""
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 def problem_lines(problems: Sequence[Problem]) -> list[str]:
@@ -130,8 +86,6 @@ def _error_lines(exc: BaseException) -> list[str]:
     if isinstance(exc, OSError):  # an output the system refuses: read-only, full, ...
         where = f"{exc.filename}: " if exc.filename else ""
         return [f"{where}{exc.strerror or exc}"]
-    if isinstance(exc, sqlite3.OperationalError):
-        return [f"results store: {exc}"]
     if isinstance(exc, UserError) and str(exc):
         return str(exc).splitlines()
     return [str(exc).splitlines()[0] if str(exc) else type(exc).__name__]
@@ -151,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with stop_signals_raise():
             return int(args.handler(args) or 0)
-    except (ConfigError, UserError, OSError, sqlite3.OperationalError) as exc:
+    except (ConfigError, UserError, OSError) as exc:
         if isinstance(exc, BrokenPipeError):  # `prisonsim params | head`: the reader left
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())

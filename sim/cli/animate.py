@@ -10,8 +10,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from sim.cli import UsageError
-from sim.cli.run import DEFAULT_SEED, _seed
+from sim.cli.run import _seed
 from sim.config.scenario import load_scenario, parse_set_options
+from sim.experiments.seeds import DEFAULT_SEED
 from sim.model import FacilityModel
 from sim.model.params import LEVERS
 from sim.viz.animation import (
@@ -41,7 +42,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         f"imageio and imageio-ffmpeg ({MP4_HINT}).",
     )
     anim.add_argument("scenario", help="scenario YAML file, or the name of a shipped one")
-    anim.add_argument("--seed", type=_seed, default=DEFAULT_SEED, help="random seed (default 1)")
+    anim.add_argument(
+        "--seed", type=_seed, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
     anim.add_argument(
         "--set", dest="overrides", action="append", metavar="KEY=VALUE",
         help="override a parameter (repeatable); see 'prisonsim params'",

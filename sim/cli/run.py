@@ -10,11 +10,10 @@ from pathlib import Path
 from sim.cli import path_arg
 from sim.config.loading import closest, load_yaml
 from sim.config.scenario import SCENARIO_KEYS, load_scenario, parse_set_options
+from sim.experiments.seeds import DEFAULT_SEED, SEED_RANGE, seed_in_range
 from sim.model.outcomes import OUTCOMES
 from sim.model.params import PARAMS, Param
 
-MAX_SEED = 2**63 - 1
-DEFAULT_SEED = 1
 MAX_SERIES_EVERY_H = 336.0  # the longest horizon
 RUN_KEYS = {"scenario", "seed", "outcomes", "params", "steps"}  # of outcomes.json
 
@@ -36,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--seed",
         type=_seed,
         default=DEFAULT_SEED,
-        help=f"random seed, 0 to 2**63-1 (default {DEFAULT_SEED})",
+        help=f"random seed, {SEED_RANGE} (default {DEFAULT_SEED})",
     )
     run.add_argument(
         "--set",
@@ -87,10 +86,10 @@ def _seed(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        msg = f"expected a whole number 0 to 2**63-1, got {text!r}"
+        msg = f"expected a whole number {SEED_RANGE}, got {text!r}"
         raise argparse.ArgumentTypeError(msg) from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: 0 to 2**63-1")
+    if not seed_in_range(value):
+        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: {SEED_RANGE}")
     return value
 
 

@@ -14,18 +14,20 @@ the input (one line per mistake, no traceback), 130 interrupted (resume later).
 from __future__ import annotations
 
 import argparse
-import importlib
-import os
 import shlex
-import sqlite3
 import sys
 import time
-from contextlib import closing
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.cli import UsageError, path_arg
 from sim.config.loading import did_you_mean
+
+if TYPE_CHECKING:  # the modules themselves are imported by the commands that use them
+    from sim.experiments.contract import ExperimentSpec, RunRecord
+    from sim.experiments.executors import Backend
+    from sim.experiments.store import ResultsStore
 
 EXECUTORS = ("local", "dask")
 MAX_WORKERS = 256  # even with --oversubscribe
@@ -179,7 +181,9 @@ class Progress:
                 smoothing=0.1,
             )
 
-    def update(self, ok: int, failed: int) -> None:
+    def update(self, records: Sequence[RunRecord]) -> None:
+        failed = sum(not r.ok for r in records)
+        ok = len(records) - failed
         self.done += ok + failed
         self.failed += failed
         if self.bar is not None:
@@ -211,12 +215,18 @@ class Progress:
 # ----------------------------------------------------------------------------- commands
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiments.loader import load_experiment
-    from sim.experiments.store import Store, read_summary, remove_store
+    from sim.experiments.storage import check_store_path
+    from sim.experiments.store import (
+        RESULTS,
+        ResultsStore,
+        read_summary,
+        remove_results_store,
+    )
 
     _check_run_options(args)
-    exp = load_experiment(args.experiment)
-    db = Path(args.out) if args.out is not None else Path("results") / f"{exp.name}.db"
-    _check_store_path(db, "--out")
+    spec = load_experiment(args.experiment)
+    db = Path(args.out) if args.out is not None else Path("results") / f"{spec.name}.db"
+    check_store_path(db, "--out", RESULTS)
     report_dir = _check_report_dir(db, args)
     if db.exists() and not args.overwrite:
         s = read_summary(db)
@@ -224,20 +234,28 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"{db} already exists ({s.runs} of {s.expected_runs} runs stored); continue "
             f"it with 'prisonsim resume {db}' or start again with --overwrite"
         )
-    backend = _start_backend(args, exp.expected_runs)  # an unreachable scheduler stops here
+    backend = _start_backend(args, spec.expected_runs)  # an unreachable scheduler stops here
     try:
         if db.exists():
-            remove_store(db)  # refused while a live coordinator writes it
-        store = Store.create(db, exp, journal=args.journal)
+            remove_results_store(db)  # refused while a live coordinator writes it
+        store = ResultsStore.create(db, spec, journal=args.journal)
     except BaseException:
         backend.close()
         raise
-    return _run(exp, store, backend, args, "sweep", report_dir)
+    return _run(spec, store, backend, args, "sweep", report_dir)
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from sim.experiments.loader import load_experiment
-    from sim.experiments.store import Store, StoreError, read_summary, verify
+    from sim.experiments.storage import check_store_path
+    from sim.experiments.store import (
+        RESULTS,
+        ResultsStore,
+        StoreError,
+        read_summary,
+        spec_hash,
+        verify,
+    )
 
     _check_run_options(args)
     summary = read_summary(args.db)
@@ -249,17 +267,17 @@ def cmd_resume(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{args.db}: its experiment file {path} is not there; give it with --experiment FILE"
         )
-    exp = load_experiment(path)
-    if exp.config_hash() != summary.config_hash:
+    spec = load_experiment(path)
+    if spec_hash(spec) != summary.spec_hash:
         raise UsageError(
             f"{path} has changed since {args.db} was written (config hash "
-            f"{exp.config_hash()[:12]} now, {summary.config_hash[:12]} stored); refusing "
+            f"{spec_hash(spec)[:12]} now, {summary.spec_hash[:12]} stored); refusing "
             "to mix results: restore the file or start a new sweep"
         )
     db = Path(args.db)
-    _check_store_path(db, "DB")
+    check_store_path(db, "DB", RESULTS)
     report_dir = _check_report_dir(db, args)
-    store = Store.open(db, journal=args.journal)
+    store = ResultsStore.open(db, journal=args.journal)
     try:
         _note_code_change(store)
         retried = store.forget_failures() if args.retry_failed else 0
@@ -269,40 +287,23 @@ def cmd_resume(args: argparse.Namespace) -> int:
     except BaseException:
         store.close()
         raise
-    return _run(exp, store, backend, args, "resume", report_dir)
-
-
-def _check_store_path(db: Path, option: str) -> None:
-    """Refuse a results path that is empty, a directory, in a place that cannot be
-    written, or an existing file that is not a prisonsim store or cannot be written."""
-    from sim.experiments.outputs import OutputError, check_writable_place
-    from sim.experiments.store import check_store_file
-
-    check_writable_place(db, option)
-    if db.is_dir():
-        raise OutputError(f"{option} {db}: is a directory; give a results file name")
-    if db.exists():
-        check_store_file(db)  # a foreign or damaged file is never overwritten
-        if not os.access(db, os.W_OK):
-            raise OutputError(f"{option} {db}: cannot be written (read-only?)")
+    return _run(spec, store, backend, args, "resume", report_dir)
 
 
 def _check_report_dir(db: Path, args: argparse.Namespace) -> Path | None:
     """The directory the report will go to, checked before any run (None: no report)."""
+    from sim.analysis.report import check_report_dir, default_out_dir
+
     if args.no_report:
         return None
-    out = db.with_name(f"{db.stem}_report")
-    try:
-        from sim.analysis.report import check_report_dir
-    except ImportError:  # no report layer installed: nothing will be written there
-        return out
+    out = default_out_dir(db)
     check_report_dir(out, "report directory (or give --no-report)")
     return out
 
 
-def _note_code_change(store: Any) -> None:
+def _note_code_change(store: ResultsStore) -> None:
     """Warn (not refuse) when the code differs from the commit that started the store."""
-    from sim.experiments.store import git_state
+    from sim.experiments.storage import git_state
 
     first = store.first_commit()
     commit, dirty = git_state()
@@ -339,16 +340,16 @@ def _workers(args: argparse.Namespace, runs: int) -> int:
     return max(1, min(asked, runs))
 
 
-def _start_backend(args: argparse.Namespace, runs: int) -> Any:
+def _start_backend(args: argparse.Namespace, runs: int) -> Backend:
     from sim.experiments.executors import make_backend
 
     return make_backend(args.executor, _workers(args, runs), args.scheduler)
 
 
 def _run(
-    exp: Any,
-    store: Any,
-    backend: Any,
+    spec: ExperimentSpec,
+    store: ResultsStore,
+    backend: Backend,
     args: argparse.Namespace,
     command: str,
     report_dir: Path | None,
@@ -356,19 +357,26 @@ def _run(
     """Run what ``store`` lacks on ``backend``, store results as they arrive, print a
     summary. On a stop signal the workers are stopped at once, what has arrived is
     stored and the session is marked interrupted; ``prisonsim resume`` continues."""
-    from sim.experiments.executors import Work
+    from sim.experiments.sweep import pending_jobs, run_session
 
-    with store, closing(backend):
-        done = store.done_keys()
-        points = {p.point_id: p for p in exp.points}
-        todo = [
-            Work(t.point_id, t.replicate, t.seed, points[t.point_id].values)
-            for t in exp.tasks()
-            if (t.point_id, t.replicate) not in done
-        ]
+    with store:
+        jobs = pending_jobs(spec, store)
+        total = spec.expected_runs
+        if not jobs:
+            print(f"{store.path}: nothing to run; all {total} runs are stored", file=sys.stderr)
+        progress = Progress(spec.name, total, done=total - len(jobs))
         t0 = time.monotonic()
         try:
-            _execute(exp, store, backend, args, command, todo)
+            run_session(
+                spec,
+                store,
+                backend,
+                jobs,
+                command=command,
+                command_line=shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+                on_records=progress.update,
+                chunk_size=args.chunk_size,
+            )
         except KeyboardInterrupt:
             s = store.summary()
             print(
@@ -377,18 +385,20 @@ def _run(
                 file=sys.stderr,
             )
             raise
+        finally:
+            progress.close()
         elapsed = time.monotonic() - t0
         summary = store.summary()
         failures = store.failures()
-    rate = len(todo) / elapsed if elapsed > 0 else 0.0
+    rate = len(jobs) / elapsed if elapsed > 0 else 0.0
     print(
-        f"{exp.name}: {summary.runs} of {summary.expected_runs} runs stored in {store.path}"
-        f" (this session: {len(todo)} runs in {elapsed:.1f} s, {rate:.1f} runs/s), "
+        f"{spec.name}: {summary.runs} of {summary.expected_runs} runs stored in {store.path}"
+        f" (this session: {len(jobs)} runs in {elapsed:.1f} s, {rate:.1f} runs/s), "
         f"{len(failures)} failed"
     )
     if failures:
-        for pid, rep, seed, err in failures[:10]:
-            print(f"  failed: point {pid} replicate {rep} (seed {seed}): {err}")
+        for line in _failure_lines(failures, limit=10):
+            print(f"  {line}")
         if len(failures) > 10:
             print(f"  ... and {len(failures) - 10} more; see 'prisonsim status {store.path}'")
         return 1
@@ -397,74 +407,18 @@ def _run(
     return 0
 
 
-def _execute(
-    exp: Any, store: Any, backend: Any, args: argparse.Namespace, command: str, todo: list
-) -> None:
-    """One session: claim the store, run ``todo``, then (always) stop the workers, store
-    what arrived and record how the session ended, with stop signals held meanwhile."""
-    from sim.cli import stop_signals_held
-    from sim.experiments.executors import execute
-    from sim.experiments.store import BatchWriter
-
-    total = exp.expected_runs
-    command_line = shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
-    progress = Progress(exp.name, total, done=total - len(todo))
-    writer = BatchWriter(store)
-
-    def on_results(results: list[dict[str, Any]]) -> None:
-        writer.add(results)
-        failed = sum(r["error"] is not None for r in results)
-        progress.update(len(results) - failed, failed)
-
-    status = "interrupted"
-    try:  # a stop signal at any moment from here on ends the session as interrupted
-        store.begin_session(command, command_line, args.executor, backend.workers)
-        if not todo:
-            print(f"{store.path}: nothing to run; all {total} runs are stored", file=sys.stderr)
-        execute(
-            backend,
-            todo,
-            exp.base_params,
-            exp.outcomes,
-            exp.series_every_h,
-            on_results,
-            chunk_size=args.chunk_size,
-        )
-        status = "finished"
-    except sqlite3.OperationalError as exc:  # e.g. the disk is full
-        status = "stopped"
-        raise _cannot_write(store.path, exc) from None
-    finally:
-        with stop_signals_held():
-            backend.close()
-            progress.close()
-            try:
-                writer.flush()
-                store.end_session(status)
-            except sqlite3.OperationalError as exc:
-                if status == "finished":
-                    raise _cannot_write(store.path, exc) from None
-
-
-def _cannot_write(db: Path, exc: Exception) -> Exception:
-    from sim.experiments.store import StoreError
-
-    return StoreError(
-        f"{db}: cannot write ({exc}); the runs stored so far are kept: make room, then "
-        f"'prisonsim resume {db}'"
-    )
+def _failure_lines(failures: Sequence[RunRecord], limit: int | None = None) -> list[str]:
+    return [
+        f"failed: point {f.key.point_id} replicate {f.key.replicate} (seed {f.key.seed}): {f.error}"
+        for f in failures[:limit]
+    ]
 
 
 def _report(db: Path, out_dir: Path) -> None:
-    """Write the report if ``sim.analysis.report`` is installed; an output that cannot be
-    written is a one-line error (the runs are stored: ``prisonsim report`` later)."""
-    try:
-        report = importlib.import_module("sim.analysis.report")
-    except ImportError:
-        return
-    write_report = getattr(report, "write_report", None)
-    if write_report is None:
-        return
+    """Write the report; an output that cannot be written is a one-line error (the runs
+    are stored: ``prisonsim report`` later)."""
+    from sim.analysis.report import write_report
+
     try:
         path = write_report(db, out_dir)
     except OSError as exc:
@@ -483,20 +437,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     pct = 100.0 * (s.runs + s.failures) / s.expected_runs if s.expected_runs else 100.0
     print(
         f"experiment: {s.name}\nquestion:   {st.question}\nfile:       {s.path}\n"
-        f"config:     {s.config_hash[:12]} ({s.experiment_path})\n"
+        f"config:     {s.spec_hash[:12]} ({s.experiment_path})\n"
         f"runs:       {s.runs} stored, {s.failures} failed, {s.remaining} to run, of "
         f"{s.expected_runs} ({pct:.0f}%)"
     )
     for ses in st.sessions:
-        commit = ses["git_commit"]
-        rev = f"{commit[:10]}{'+dirty' if ses['git_dirty'] else ''}" if commit else "no git"
+        commit = ses.git_commit
+        rev = f"{commit[:10]}{'+dirty' if ses.git_dirty else ''}" if commit else "no git"
         print(
-            f"session {ses['id']}: {ses['command']} {ses['started_at']} -> "
-            f"{ses['finished_at'] or '?'} {ses['status']}, {ses['workers']} "
-            f"{ses['executor']} workers, {rev}"
+            f"session {ses.id}: {ses.command} {ses.started_at} -> "
+            f"{ses.finished_at or '?'} {ses.status}, {ses.workers} "
+            f"{ses.executor} workers, {rev}"
         )
-    for pid, rep, seed, err in st.failures:
-        print(f"failed: point {pid} replicate {rep} (seed {seed}): {err}")
+    for line in _failure_lines(st.failures):
+        print(line)
     damage = verify(args.db)  # integrity check, every row decoded and its checksum checked
     if damage:
         raise StoreError("\n".join(damage))

@@ -34,7 +34,7 @@ from sim.config.loading import (
     unknown_key_message,
     validation_problems,
 )
-from sim.model.params import PARAMS, check_joint, defaults
+from sim.model.params import PARAMS, Param, check_joint, defaults
 
 SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -73,6 +73,12 @@ class Scenario:
     compare_with_reported: bool = False
 
 
+def out_of_range(p: Param, value: Any) -> str:
+    """The one wording of a value outside a parameter's bounds."""
+    shown = f"{value:g}" if isinstance(value, float) else repr(value)
+    return f"{shown} is out of range; allowed: {p.describe_range()}"
+
+
 def check_params(
     raw: Mapping[str, Any], file: str, lines: LineMap, prefix: tuple[str, ...] = ("params",)
 ) -> tuple[dict[str, Any], dict[str, list[str]], list[Problem]]:
@@ -108,14 +114,7 @@ def check_params(
             )
             continue
         if not p.in_bounds(v):
-            problems.append(
-                Problem(
-                    file,
-                    line,
-                    ".".join(loc),
-                    f"{item!r} is out of range; allowed: {p.describe_range()}",
-                )
-            )
+            problems.append(Problem(file, line, ".".join(loc), out_of_range(p, item)))
             continue
         values[name] = v
     return values, sources, problems

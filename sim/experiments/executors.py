@@ -1,29 +1,38 @@
-"""Running many replicates: worker function, executors, chunking, the coordinating loop.
+"""Running many jobs in parallel: backends and the coordinating loop, for any kind of job.
 
-Workers run :func:`run_chunk` on a :class:`Chunk` (shared base parameters plus a few
-(point, replicate, seed, overrides) tasks) and return plain dicts; they never touch the
-store. The coordinator (:func:`execute`) keeps a bounded number of chunks in flight, hands
-each finished chunk's results to a callback (the store writes them in one transaction) and
-sizes chunks so that each takes about ``target_chunk_s`` of work: per-task overhead stays
-small for short runs, and long runs still go one at a time.
+A job (:class:`Job`) is a picklable key and argument; a task (:class:`Task`) sends a
+worker a top-level *worker function*, a context shared by its jobs, and a few jobs. The
+worker calls ``function(context, job)`` for each and sends back a :class:`Done` per job
+(its result, or its error and traceback) as soon as it ends; workers never touch a store.
+Model runs are the jobs of every client: :func:`run_model` runs one (a job keyed by a
+:class:`~sim.experiments.contract.RunKey`, its parameter values as argument) and
+:func:`as_record` turns what came back into a
+:class:`~sim.experiments.contract.RunRecord`. The sweep (:mod:`sim.experiments.sweep`)
+runs an experiment's runs into a store; :func:`evaluate` runs any list of (parameters,
+seed) pairs and returns their records in order (a calibration's evaluations, say).
+
+The coordinator (:func:`execute`) keeps a bounded number of tasks in flight, hands each
+finished job to a callback (a store writes them) and sizes tasks so that each takes about
+``target_chunk_s`` of work: per-job overhead stays small for short jobs, and long jobs
+still go one at a time.
 
 Everything a worker receives is a top-level, picklable object, and local workers are
 started with the ``spawn`` method (``import mesa`` sets it process-wide anyway).
 
-A run that raises is returned as a failure with its traceback and the rest go on. A worker
-process that dies (a crash in native code, the OOM killer) costs only the run it was
-running. Local workers send each run's result as soon as it is done, so the coordinator
-knows exactly which run a dead worker was running: the chunk's other runs are run again
-at once, and that run once more, alone; if its worker dies again it is recorded as a
-failure (``WorkerLost``). A Dask worker's death does not say which run was running: every
-run of the lost chunk is run again alone, one at a time, and one whose worker then dies
-twice is recorded. A worker stopped by a signal (SIGTERM, SIGINT, SIGHUP) is nobody's
-fault: its runs are run again.
+A job that raises is reported as a failure with its traceback and the rest go on. A worker
+process that dies (a crash in native code, the OOM killer) costs only the job it was
+running. Local workers send each job's result as soon as it is done, so the coordinator
+knows exactly which job a dead worker was running: the task's other jobs are run again
+at once, and that job once more, alone; if its worker dies again it is reported as a
+failure (``WorkerLost``). A Dask worker's death does not say which job was running: every
+job of the lost task is run again alone, one at a time, and one whose worker then dies
+twice is reported. A worker stopped by a signal (SIGTERM, SIGINT, SIGHUP) is nobody's
+fault: its jobs are run again.
 
 Local workers ignore SIGINT and SIGHUP (a Ctrl-C reaches the whole process group: the
 coordinator decides) and exit when the coordinator is gone; :meth:`LocalBackend.close`
-stops them at once, so an interrupted sweep leaves no process behind and hangs in no exit
-handler.
+stops them at once, so an interrupted session leaves no process behind and hangs in no
+exit handler.
 
 ``PRISONSIM_RUN_FUNCTION=module:function`` replaces ``sim.model.run_replicate`` in the
 workers (same signature); tests and benchmarks use it to inject faults or fixed costs.
@@ -42,136 +51,141 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from sim.config.loading import UserError
+from sim.experiments.contract import RunKey, RunRecord, Series
+from sim.experiments.signals import STOP_SIGNALS, stop_signals_held
+from sim.model.outcomes import OUTCOMES
 
 RUN_FUNCTION_ENV = "PRISONSIM_RUN_FUNCTION"
 
+WorkerFunction = Callable[[Any, "Job"], Any]
+"""``function(context, job) -> result``: a top-level (picklable) function run in a worker."""
+
 
 @dataclass(frozen=True)
-class Chunk:
-    """Work for one task: base parameters, what to record, and the runs themselves.
+class Job:
+    """One unit of work: ``key`` names it (what a store keys its result by), ``args`` is
+    its own input; both picklable."""
 
-    ``runs`` holds (point_id, replicate, seed, overrides of the base parameters).
-    """
-
-    base_params: dict[str, Any]
-    outcomes: tuple[str, ...]
-    series_every_h: float | None
-    runs: tuple[tuple[int, int, int, dict[str, Any]], ...] = field(default_factory=tuple)
+    key: Hashable
+    args: Any = None
 
 
-def _run_function() -> Callable[..., Any]:
-    spec = os.environ.get(RUN_FUNCTION_ENV)
-    if not spec:
-        from sim.model import run_replicate
+@dataclass(frozen=True)
+class Task:
+    """What one worker runs at a time: the worker function, the context its jobs share,
+    and the jobs, in order."""
 
-        return run_replicate
-    module, _, name = spec.partition(":")
-    return getattr(importlib.import_module(module), name)
+    function: WorkerFunction
+    context: Any
+    jobs: tuple[Job, ...]
 
 
-def iter_chunk(chunk: Chunk) -> Iterator[dict[str, Any]]:
-    """Run every replicate of ``chunk`` in order, yielding each one's record as it ends;
-    a run that raises becomes a failure record."""
-    run = _run_function()
-    for point_id, replicate, seed, overrides in chunk.runs:
-        rec: dict[str, Any] = {
-            "point_id": point_id,
-            "replicate": replicate,
-            "seed": seed,
-            "error": None,
-        }
+@dataclass(frozen=True)
+class Done:
+    """A finished job: ``result`` (what the worker function returned), or ``error`` (one
+    line) and ``traceback`` when it raised or its worker died; ``elapsed_s`` and
+    ``cpu_s`` of the call."""
+
+    job: Job
+    result: Any = None
+    error: str | None = None
+    traceback: str = ""
+    elapsed_s: float = 0.0
+    cpu_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def error_line(exc: BaseException) -> str:
+    """``Type: message``, first line only, at most 500 characters."""
+    return (f"{type(exc).__name__}: {exc}".splitlines() or [""])[0][:500]
+
+
+def iter_task(task: Task) -> Iterator[Done]:
+    """Run every job of ``task`` in order, yielding each one as it ends; a job that
+    raises becomes a failure (the others go on)."""
+    for job in task.jobs:
         t0, c0 = time.perf_counter(), time.process_time()
         try:
-            res = run(chunk.base_params | overrides, int(seed), series_every_h=chunk.series_every_h)
-            missing = [o for o in chunk.outcomes if o not in res.outcomes]
-            if missing:
-                raise KeyError(f"run returned no value for outcomes {missing}")
-            rec["outcomes"] = {o: float(res.outcomes[o]) for o in chunk.outcomes}
-            rec["steps"] = int(res.steps)
-            if chunk.series_every_h and res.series is not None:
-                rec["series"] = {
-                    "t_h": [float(t) for t in res.series.index],
-                    "values": {
-                        str(c): [float(v) for v in res.series[c]] for c in res.series.columns
-                    },
-                }
-        except Exception as exc:  # one failing run must not stop the sweep
-            rec["error"] = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
-            rec["traceback"] = traceback.format_exc()
-        rec["elapsed_s"] = time.perf_counter() - t0
-        rec["cpu_s"] = time.process_time() - c0
-        yield rec
+            done = Done(job, result=task.function(task.context, job))
+        except Exception as exc:  # one failing job must not stop the others
+            done = Done(job, error=error_line(exc), traceback=traceback.format_exc())
+        yield Done(
+            job,
+            done.result,
+            done.error,
+            done.traceback,
+            time.perf_counter() - t0,
+            time.process_time() - c0,
+        )
 
 
-def run_chunk(chunk: Chunk) -> list[dict[str, Any]]:
-    """Every record of ``chunk`` (the task a Dask worker runs)."""
-    return list(iter_chunk(chunk))
+def run_task(task: Task) -> list[Done]:
+    """Every job of ``task`` (the function a Dask worker runs)."""
+    return list(iter_task(task))
 
 
 # ----------------------------------------------------------------------------- backends
 @dataclass
-class Work:
-    """One run to do: (point_id, replicate, seed, overrides of the base parameters)."""
+class _Pending:
+    """A job on its way, with what the coordinator knows of it."""
 
-    point_id: int
-    replicate: int
-    seed: int
-    overrides: dict[str, Any]
+    job: Job
     suspect: bool = False  # lost with a dead worker: now runs alone
     deaths: int = 0  # times its worker died while running it
-
-    def as_tuple(self) -> tuple[int, int, int, dict[str, Any]]:
-        return (self.point_id, self.replicate, self.seed, self.overrides)
-
-    def failure(self, error: str) -> dict[str, Any]:
-        """A failure record for this run (when it never returned a result)."""
-        return {
-            "point_id": self.point_id,
-            "replicate": self.replicate,
-            "seed": self.seed,
-            "error": error.splitlines()[0][:500],
-            "traceback": "",
-        }
 
 
 @dataclass
 class Outcome:
-    """What a backend reports: runs that returned, and runs lost with a dead worker.
+    """What a backend reports: jobs that ended, and jobs lost with a dead worker.
 
-    ``culprit`` is the lost run the worker was running when it died, when the backend
+    ``culprit`` is the lost job the worker was running when it died, when the backend
     knows it; ``stopped`` says the worker was stopped by a signal (nobody's fault).
     """
 
-    results: list[dict[str, Any]] = field(default_factory=list)
-    lost: list[Work] = field(default_factory=list)
-    culprit: Work | None = None
+    done: list[Done] = field(default_factory=list)
+    lost: list[_Pending] = field(default_factory=list)
+    culprit: _Pending | None = None
     stopped: bool = False
     cause: str = ""
 
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+class Backend(Protocol):
+    """Where tasks run: local processes or a Dask cluster."""
+
+    name: str
+    workers: int
+
+    def capacity(self) -> int: ...
+    def busy(self) -> bool: ...
+    def submit(self, pending: list[_Pending], task: Task) -> None: ...
+    def poll(self, timeout: float) -> list[Outcome]: ...
+    def close(self) -> None: ...
 
 
 def _worker_main(conn: Any, parent_pid: int) -> None:
-    """A local worker: run each chunk received, send each run's record as it ends, then
-    ``None`` when the chunk is done; exit on ``None`` or when the coordinator is gone."""
+    """A local worker: run each task received, send each job's :class:`Done` as it ends,
+    then ``None`` when the task is done; exit on ``None`` or when the coordinator is
+    gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the coordinator decides when to stop
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     _watch_parent(parent_pid)
     while True:
         try:
-            chunk = conn.recv()
+            task = conn.recv()
         except (EOFError, OSError):
             return
-        if chunk is None:
+        if task is None:
             return
-        for rec in iter_chunk(chunk):
-            conn.send(rec)
+        for done in iter_task(task):
+            conn.send(done)
         conn.send(None)
 
 
@@ -189,16 +203,16 @@ def _watch_parent(parent_pid: int) -> None:
 
 @dataclass
 class _Slot:
-    """One local worker process and the chunk it is running."""
+    """One local worker process and the task it is running."""
 
     process: Any
     conn: Any
-    items: list[Work] = field(default_factory=list)
-    reported: int = 0  # records received for ``items``
+    items: list[_Pending] = field(default_factory=list)
+    reported: int = 0  # results received for ``items``
 
 
 class LocalBackend:
-    """Local worker processes (spawn start method), one pipe each, one chunk each.
+    """Local worker processes (spawn start method), one pipe each, one task each.
 
     Not ``concurrent.futures.ProcessPoolExecutor``: one dead worker breaks that whole pool
     (every run in flight is lost with it) and its exit handler waits for running tasks.
@@ -223,20 +237,20 @@ class LocalBackend:
         return slot
 
     def capacity(self) -> int:
-        """Chunks that can be submitted now (one per idle or not yet started worker)."""
+        """Tasks that can be submitted now (one per idle or not yet started worker)."""
         return self.workers - sum(1 for s in self._slots if s.items)
 
     def busy(self) -> bool:
         return any(s.items for s in self._slots)
 
-    def submit(self, items: list[Work], chunk: Chunk) -> None:
+    def submit(self, pending: list[_Pending], task: Task) -> None:
         idle = [s for s in self._slots if not s.items]
         slot = idle[0] if idle else self._start()
-        slot.items, slot.reported = list(items), 0
-        slot.conn.send(chunk)
+        slot.items, slot.reported = list(pending), 0
+        slot.conn.send(task)
 
     def poll(self, timeout: float) -> list[Outcome]:
-        """Wait up to ``timeout`` s for records or deaths; return what happened."""
+        """Wait up to ``timeout`` s for finished jobs or deaths; return what happened."""
         busy = [s for s in self._slots if s.items]
         ready = set(
             mp.connection.wait([s.conn for s in busy] + [s.process.sentinel for s in busy], timeout)
@@ -248,15 +262,15 @@ class LocalBackend:
         return out
 
     def _collect(self, slot: _Slot, dead: bool) -> Outcome:
-        """Records waiting in ``slot``'s pipe; if its worker died, what it lost."""
+        """Jobs finished in ``slot``'s pipe; if its worker died, what it lost."""
         outcome = Outcome()
         try:
             while slot.items and slot.conn.poll():
-                rec = slot.conn.recv()
-                if rec is None:
+                done = slot.conn.recv()
+                if done is None:
                     slot.items, slot.reported = [], 0
                 else:
-                    outcome.results.append(rec)
+                    outcome.done.append(done)
                     slot.reported += 1
         except (EOFError, OSError):
             dead = True
@@ -319,7 +333,7 @@ class DaskBackend:
         # start yourself, see docs/experiments.md.
         dask.config.set(DASK_CONFIG)
         self._cluster = None
-        self._inflight: dict[Any, list[Work]] = {}
+        self._inflight: dict[Any, list[_Pending]] = {}
         if scheduler:
             self.client = _connect(Client, scheduler)
             self.workers = max(
@@ -350,8 +364,8 @@ class DaskBackend:
     def busy(self) -> bool:
         return bool(self._inflight)
 
-    def submit(self, items: list[Work], chunk: Chunk) -> None:
-        self._inflight[self.client.submit(run_chunk, chunk, pure=False)] = items
+    def submit(self, pending: list[_Pending], task: Task) -> None:
+        self._inflight[self.client.submit(run_task, task, pure=False)] = pending
 
     def poll(self, timeout: float) -> list[Outcome]:
         from distributed import wait
@@ -365,8 +379,8 @@ class DaskBackend:
         for fut in done:
             items = self._inflight.pop(fut)
             try:
-                out.append(Outcome(results=fut.result()))
-            except KilledWorker as exc:  # which of the chunk's runs was running is unknown
+                out.append(Outcome(done=fut.result()))
+            except KilledWorker as exc:  # which of the task's jobs was running is unknown
                 out.append(Outcome(lost=items, cause=str(exc).split(". ")[0]))
         return out
 
@@ -396,7 +410,7 @@ def _connect(client_class: Any, scheduler: str) -> Any:
         ) from None
 
 
-def make_backend(executor: str, workers: int, scheduler: str | None = None) -> Any:
+def make_backend(executor: str, workers: int, scheduler: str | None = None) -> Backend:
     """A backend by name: ``local`` (worker processes) or ``dask``."""
     if executor == "dask":
         return DaskBackend(workers, scheduler)
@@ -413,37 +427,37 @@ def default_workers() -> int:
 
 # ----------------------------------------------------------------------------- the loop
 def execute(
-    backend: Any,
-    work: Sequence[Work],
-    base_params: dict[str, Any],
-    outcomes: Sequence[str],
-    series_every_h: float | None,
-    on_results: Callable[[list[dict[str, Any]]], None],
+    backend: Backend,
+    jobs: Sequence[Job],
+    function: WorkerFunction,
+    context: Any,
+    on_done: Callable[[list[Done]], None],
     *,
     chunk_size: int | None = None,
     target_chunk_s: float = 0.5,
 ) -> None:
-    """Run ``work`` on ``backend``, passing results to ``on_results`` as they arrive.
+    """Run ``function(context, job)`` for every job on ``backend``, passing each batch of
+    finished jobs to ``on_done`` as it arrives (a job whose worker died twice arrives as
+    a failure, ``WorkerLost``).
 
-    ``chunk_size`` fixes the runs per chunk; by default it adapts so a chunk takes about
-    ``target_chunk_s`` (starting at one run per chunk) and never exceeds a fair share of
-    what is left, so the last chunks finish together.
+    ``chunk_size`` fixes the jobs per task; by default it adapts so a task takes about
+    ``target_chunk_s`` (starting at one job per task) and never exceeds a fair share of
+    what is left, so the last tasks finish together.
     """
-    queue = deque(work)
-    suspects: deque[Work] = deque()  # runs of a lost Dask chunk: run alone, one at a time
-    per_run_s: float | None = None
+    queue = deque(_Pending(job) for job in jobs)
+    suspects: deque[_Pending] = deque()  # jobs of a lost Dask task: run alone, one at a time
+    per_job_s: float | None = None
 
     def next_size() -> int:
         if chunk_size:
             return chunk_size
-        if per_run_s is None:
+        if per_job_s is None:
             return 1
         fair = math.ceil(len(queue) / (2 * backend.workers))
-        return max(1, min(int(target_chunk_s / max(per_run_s, 1e-6)), fair, 1000))
+        return max(1, min(int(target_chunk_s / max(per_job_s, 1e-6)), fair, 1000))
 
-    def submit(items: list[Work]) -> None:
-        runs = tuple(w.as_tuple() for w in items)
-        backend.submit(items, Chunk(base_params, tuple(outcomes), series_every_h, runs))
+    def submit(pending: list[_Pending]) -> None:
+        backend.submit(pending, Task(function, context, tuple(p.job for p in pending)))
 
     while queue or suspects or backend.busy():
         if suspects:
@@ -453,26 +467,26 @@ def execute(
             while queue and backend.capacity() > 0:
                 submit([queue.popleft() for _ in range(min(next_size(), len(queue)))])
         for outcome in backend.poll(0.5):
-            if outcome.results:
-                on_results(outcome.results)
-                mean = sum(r.get("elapsed_s", 0.0) for r in outcome.results) / len(outcome.results)
-                per_run_s = mean if per_run_s is None else 0.7 * per_run_s + 0.3 * mean
-            _requeue_lost(outcome, queue, suspects, on_results)
+            if outcome.done:
+                on_done(outcome.done)
+                mean = sum(d.elapsed_s for d in outcome.done) / len(outcome.done)
+                per_job_s = mean if per_job_s is None else 0.7 * per_job_s + 0.3 * mean
+            _requeue_lost(outcome, queue, suspects, on_done)
 
 
 def _requeue_lost(
     outcome: Outcome,
-    queue: deque[Work],
-    suspects: deque[Work],
-    on_results: Callable[[list[dict[str, Any]]], None],
+    queue: deque[_Pending],
+    suspects: deque[_Pending],
+    on_done: Callable[[list[Done]], None],
 ) -> None:
-    """Charge a dead worker's loss to the run that caused it; run the others again.
+    """Charge a dead worker's loss to the job that caused it; run the others again.
 
-    The culprit is the run the worker was running (local workers say which) or a run lost
-    while it ran alone. It runs once more, alone, and is recorded as a failure only if its
+    The culprit is the job the worker was running (local workers say which) or a job lost
+    while it ran alone. It runs once more, alone, and is reported as a failure only if its
     worker dies again: a worker killed from outside (the OOM killer choosing it for
     another's memory, a Dask scheduler taking a worker slowed by load for dead) costs no
-    innocent run.
+    innocent job.
     """
     lost = outcome.lost
     if not lost:
@@ -483,16 +497,103 @@ def _requeue_lost(
     if outcome.stopped:  # stopped by a signal: nobody's fault
         queue.extendleft(reversed(lost))
         return
-    if culprit is None:  # unknown which run killed the worker: try each alone
-        for w in lost:
-            w.suspect = True
+    if culprit is None:  # unknown which job killed the worker: try each alone
+        for p in lost:
+            p.suspect = True
         suspects.extend(lost)
         return
     culprit.deaths += 1
     if culprit.deaths >= 2:
-        cause = f"worker process died during this run, twice ({outcome.cause})"
-        on_results([culprit.failure(f"WorkerLost: {cause}")])
+        cause = f"worker process died during this job, twice ({outcome.cause})"
+        on_done([Done(culprit.job, error=f"WorkerLost: {cause}")])
     else:
         culprit.suspect = True
         suspects.appendleft(culprit)
-    queue.extendleft(reversed([w for w in lost if w is not culprit]))
+    queue.extendleft(reversed([p for p in lost if p is not culprit]))
+
+
+# ----------------------------------------------------------------------------- model runs
+@dataclass(frozen=True)
+class RunSettings:
+    """What the runs of one batch share: base parameters (a job's own values override
+    them), the outcomes to record, and the series interval (None: no series)."""
+
+    base_params: Mapping[str, Any]
+    outcomes: tuple[str, ...]
+    series_every_h: float | None = None
+
+
+def _run_function() -> Callable[..., Any]:
+    spec = os.environ.get(RUN_FUNCTION_ENV)
+    if not spec:
+        from sim.model import run_replicate
+
+        return run_replicate
+    module, _, name = spec.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_model(settings: RunSettings, job: Job) -> RunRecord:
+    """The worker function of model runs: run ``job`` (key a :class:`RunKey`, args the
+    values that override ``settings.base_params``) with the key's seed, and record the
+    asked-for outcomes, its steps and (if asked for) its series."""
+    key: RunKey = job.key
+    params = {**settings.base_params, **(job.args or {})}
+    out = _run_function()(params, key.seed, series_every_h=settings.series_every_h)
+    missing = [o for o in settings.outcomes if o not in out.outcomes]
+    if missing:
+        raise KeyError(f"run returned no value for outcomes {missing}")
+    series = None
+    if settings.series_every_h and out.series is not None:
+        series = Series(
+            tuple(float(t) for t in out.series.index),
+            {str(c): tuple(float(v) for v in out.series[c]) for c in out.series.columns},
+        )
+    outcomes = {o: float(out.outcomes[o]) for o in settings.outcomes}
+    return RunRecord(key, outcomes, steps=int(out.steps), series=series)
+
+
+def as_record(done: Done) -> RunRecord:
+    """A finished model-run job as its :class:`RunRecord`: the worker's record with the
+    time it took, or a failure (a job that raised, or whose worker died twice)."""
+    if done.ok:
+        return replace(done.result, elapsed_s=done.elapsed_s)
+    return RunRecord.failed(done.job.key, done.error or "", done.traceback, done.elapsed_s)
+
+
+def evaluate(
+    runs: Sequence[tuple[Mapping[str, Any], int]],
+    *,
+    outcomes: Sequence[str] | None = None,
+    series_every_h: float | None = None,
+    executor: str = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    chunk_size: int | None = None,
+) -> list[RunRecord]:
+    """Run the model once per ``(params, seed)`` pair of ``runs`` and return one
+    :class:`RunRecord` per pair, in the order given.
+
+    ``params`` are overrides of the parameter defaults (a scenario's ``params``, say);
+    record ``i`` has the key ``RunKey(i, 0, seed)``. ``outcomes`` (default: every
+    registered outcome) are recorded. Runs go to ``executor`` (``local`` processes, one
+    per core by default, or ``dask``, at ``scheduler`` or on a local cluster) with the
+    sweep's failure handling: a run that raises, or whose worker dies twice, comes back
+    as a failed record (``record.ok`` is False) and the others go on.
+    """
+    jobs = [Job(RunKey(i, 0, int(seed)), dict(params)) for i, (params, seed) in enumerate(runs)]
+    if not jobs:
+        return []
+    settings = RunSettings({}, tuple(outcomes or OUTCOMES), series_every_h)
+    records: dict[Hashable, RunRecord] = {}
+
+    def keep(batch: list[Done]) -> None:
+        records.update((d.job.key, as_record(d)) for d in batch)
+
+    backend = make_backend(executor, min(workers or default_workers(), len(jobs)), scheduler)
+    try:
+        execute(backend, jobs, run_model, settings, keep, chunk_size=chunk_size)
+    finally:
+        with stop_signals_held():
+            backend.close()
+    return [records[job.key] for job in jobs]

@@ -20,7 +20,19 @@ from typing import Any
 
 import numpy as np
 
-SEED_LIMIT = 2**63
+from sim.config.loading import INT_LIMIT
+
+SEED_LIMIT = INT_LIMIT
+"""Seeds lie in [0, 2**63): they are stored as SQLite INTEGERs (signed 64-bit)."""
+SEED_RANGE = "0 to 2**63-1"
+"""How messages state the allowed seeds."""
+DEFAULT_SEED = 1
+"""The seed of a single run (``prisonsim run``, ``animate``, the demo) when none is given."""
+
+
+def seed_in_range(value: int) -> bool:
+    """Whether ``value`` is an allowed seed (or master seed): 0 <= value < 2**63."""
+    return 0 <= value < SEED_LIMIT
 
 
 def canonical_json(data: Any) -> str:
@@ -39,8 +51,8 @@ def derive_seed(master_seed: int, uncertainty_values: Mapping[str, Any], replica
     ``uncertainty_values`` are the values of every uncertainty at the design point (not
     the levers), so arms share seeds; ``replicate`` is the replicate index.
     """
-    if not 0 <= master_seed < SEED_LIMIT:
-        raise ValueError(f"master_seed must be in [0, 2**63), got {master_seed}")
+    if not seed_in_range(master_seed):
+        raise ValueError(f"master_seed {master_seed} is out of range; allowed: {SEED_RANGE}")
     words = [
         int(w)
         for w in np.frombuffer(bytes.fromhex(content_digest(uncertainty_values)), dtype="<u4")[:4]

@@ -28,12 +28,11 @@ import solara
 import solara.lab
 
 from sim.analysis.plots import label
+from sim.experiments.seeds import DEFAULT_SEED, SEED_RANGE, seed_in_range
 from sim.model.params import LEVERS
 from sim.viz import explain
 from sim.viz.compare import PolicyComparison, lever_values
 from sim.viz.inputs import (
-    DEFAULT_SEED,
-    MAX_SEED,
     SEED_SLIDER,
     DemoModel,
     InputSpec,
@@ -113,8 +112,8 @@ def NumberBox(spec: InputSpec | None, value: float, on_value: Callable[[Any], No
 
     def typed(new: str | None) -> None:
         if spec is None:  # the seed
-            ok = new is not None and new.strip().isdigit() and int(new) <= MAX_SEED
-            set_error("" if ok else "a whole number 0 to 2**63-1")
+            ok = new is not None and new.strip().isdigit() and seed_in_range(int(new))
+            set_error("" if ok else f"a whole number {SEED_RANGE}")
             if ok:
                 on_value(int(new))
             return

@@ -16,12 +16,10 @@ from typing import Any
 from sim.analysis.plots import short, value_text
 from sim.config.scenario import Scenario, load_scenario
 from sim.model import FacilityModel
-from sim.model.params import PARAMS, Param, Role
+from sim.model.params import PARAMS, Param, Role, check_joint, defaults
 
 DEFAULT_SCENARIO = "teaching_small"
-DEFAULT_SEED = 1
 SEED_SLIDER = (0, 99)
-MAX_SEED = 2**63 - 1
 SLIDER_ROLES: tuple[Role, ...] = ("lever", "uncertainty")
 
 
@@ -162,20 +160,22 @@ def load_demo_scenario(name_or_file: str | None = None) -> Scenario:
 def fit_joint(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Make independent slider values jointly valid; return them and a note per change.
 
-    Origin shares must sum to at most 1 (``sim.model.params.check_joint``): if the iraqi and
-    third-country sliders together exceed 1, the third-country share is lowered.
+    The one joint constraint, :func:`sim.model.params.check_joint` (origin shares sum to
+    at most 1): when the values break it, the third-country share is lowered to fit.
     """
     fitted = dict(params)
-    notes: list[str] = []
-    iraqi = fitted.get("iraqi_share", PARAMS["iraqi_share"].default)
-    third = fitted.get("third_country_share", PARAMS["third_country_share"].default)
-    if iraqi + third > 1.0:
-        fitted["third_country_share"] = round(1.0 - iraqi, 10)
-        notes.append(
-            f"third-country share lowered from {third:g} to {1.0 - iraqi:g} so that the "
-            "origin shares sum to at most 1"
+    values = {**defaults(), **fitted}
+    try:
+        check_joint(values)
+    except ValueError:
+        third = values["third_country_share"]
+        fitted["third_country_share"] = round(1.0 - values["iraqi_share"], 10)
+        note = (
+            f"third-country share lowered from {third:g} to "
+            f"{fitted['third_country_share']:g} so that the origin shares sum to at most 1"
         )
-    return fitted, notes
+        return fitted, [note]
+    return fitted, []
 
 
 class DemoModel(FacilityModel):
