@@ -1,7 +1,7 @@
 """Run a calibration: ABC-SMC proposals in this process, model runs on the sweep backends,
 every run stored as it arrives (:mod:`sim.calibration.store`).
 
-The model runs go through :func:`sim.experiments.executors.execute`, the loop sweeps use,
+The model runs go through :func:`sim.experiments.executors.evaluate`, the loop sweeps use,
 so a calibration has their guarantees: local processes or Dask, a failing run recorded (a
 rejected particle) while the rest go on, workers stopped cleanly on a signal. Runs already
 in the store are read back, not run again, which is what makes a resumed calibration give
@@ -32,6 +32,7 @@ from sim.calibration.config import CalibrationSpec
 from sim.calibration.posterior import from_unit_frame
 from sim.calibration.store import CalibrationStore, Evaluation, history_path
 from sim.calibration.targets import TALLY_SERIES, Targets, summary_statistics
+from sim.experiments.contract import RunRecord
 
 SERIES_EVERY_H = 1.0
 """Series interval of a calibration run (h): hourly counts to read the tallies from."""
@@ -54,16 +55,20 @@ def outcomes_needed(targets: Targets) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def statistics_of(record: dict[str, Any], targets: Targets) -> dict[str, float] | None:
+def statistics_of(record: RunRecord, targets: Targets) -> dict[str, float] | None:
     """A run record's summary statistics (None for a failed run)."""
-    if record.get("error") is not None:
+    if not record.ok:
         return None
-    series = None
-    if "series" in record:
-        s = record["series"]
-        wanted = {TALLY_SERIES[o] for o, _ in targets.tallies}
-        series = pd.DataFrame({c: v for c, v in s["values"].items() if c in wanted}, index=s["t_h"])
-    return summary_statistics(record["outcomes"], series, targets)
+    return summary_statistics(record.outcomes, tally_frame(record, targets), targets)
+
+
+def tally_frame(record: RunRecord, targets: Targets) -> pd.DataFrame | None:
+    """The count series the tallies are read from, as a frame indexed by hours."""
+    if record.series is None or not targets.tallies:
+        return None
+    wanted = {TALLY_SERIES[o] for o, _ in targets.tallies}
+    values = {c: list(v) for c, v in record.series.values.items() if c in wanted}
+    return pd.DataFrame(values, index=list(record.series.t_h))
 
 
 class BatchRunner:
@@ -75,10 +80,9 @@ class BatchRunner:
         spec: CalibrationSpec,
         store: CalibrationStore,
         backend: Any,
-        execute: Callable[..., None],
         progress: Callable[[str], None],
     ):
-        self.spec, self.store, self.backend, self.execute = spec, store, backend, execute
+        self.spec, self.store, self.backend = spec, store, backend
         self.targets = targets_of(spec)
         self.progress = progress
         self.ran = 0
@@ -96,33 +100,20 @@ class BatchRunner:
         return [stored[k].stats for k in keys]
 
     def _run(self, todo: list[tuple[EvalKey, dict[str, float]]]) -> list[Evaluation]:
-        from sim.experiments.executors import Work
+        from sim.experiments.executors import evaluate
 
         params = [model_values(self.spec.priors, u) for _, u in todo]
         seeds = [evaluation_seed(self.spec.master_seed, k) for k, _ in todo]
-        work = [Work(i, 0, seeds[i], params[i]) for i in range(len(todo))]
-        records: dict[int, dict[str, Any]] = {}
-
-        def on_results(results: list[dict[str, Any]]) -> None:
-            records.update({r["point_id"]: r for r in results})
-
-        self.execute(
-            self.backend,
-            work,
-            dict(self.spec.scenario.params),
-            outcomes_needed(self.targets),
-            SERIES_EVERY_H if self.targets.tallies else None,
-            on_results,
+        base = dict(self.spec.scenario.params)
+        records = evaluate(
+            [(base | p, s) for p, s in zip(params, seeds, strict=True)],
+            outcomes=outcomes_needed(self.targets),
+            series_every_h=SERIES_EVERY_H if self.targets.tallies else None,
+            backend=self.backend,
         )
         return [
-            Evaluation(
-                todo[i][0],
-                seeds[i],
-                params[i],
-                statistics_of(records[i], self.targets),
-                records[i].get("error"),
-            )
-            for i in range(len(todo))
+            Evaluation(k, s, p, statistics_of(r, self.targets), r.error)
+            for (k, _), s, p, r in zip(todo, seeds, params, records, strict=True)
         ]
 
     def _report(self, generation: int) -> None:
@@ -144,9 +135,7 @@ def calibrate(
 ) -> CalibrationResult:
     """Run (or resume) ``spec``'s calibration into ``store`` (opened, claimed) on
     ``backend``; the posterior is written to the store when it ends."""
-    from sim.experiments.executors import execute
-
-    runner = BatchRunner(spec, store, backend, execute, progress)
+    runner = BatchRunner(spec, store, backend, progress)
     finished = store.status().get("state") == "finished"
     store.set_status(state="running" if not finished else "finished")
     history = run_abc(spec, str(history_path(store.path)), runner, resume, finished)

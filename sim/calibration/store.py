@@ -33,7 +33,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.config.loading import UserError
-from sim.experiments.store import git_state
+from sim.experiments.storage import git_state
 
 FORMAT = "prisonsim-calibration"
 SCHEMA_VERSION = 1

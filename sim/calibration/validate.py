@@ -30,8 +30,8 @@ from sim.calibration.abc import evaluation_seed, targets_of
 from sim.calibration.config import CalibrationSpec
 from sim.calibration.page import PREDICTIONS, Validation, build_page
 from sim.calibration.posterior import central_point, correlations, resample, summary
-from sim.calibration.run import SERIES_EVERY_H, outcomes_needed, statistics_of
-from sim.calibration.targets import TALLY_SERIES, Targets
+from sim.calibration.run import SERIES_EVERY_H, outcomes_needed, statistics_of, tally_frame
+from sim.calibration.targets import TALLY_SERIES
 from sim.config.loading import load_mapping
 
 
@@ -40,33 +40,22 @@ def validation_runs(
 ) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     """One run per parameter set (seed: digest of (master seed, set_id, 0, index)):
     (one row of target statistics and predictions per run, each run's tally series)."""
-    from sim.experiments.executors import Work, execute
+    from sim.experiments.executors import evaluate
 
     targets = targets_of(spec)
-    outcomes = tuple(dict.fromkeys([*outcomes_needed(targets), *PREDICTIONS]))
-    work = [
-        Work(i, 0, evaluation_seed(spec.master_seed, (set_id, 0, i)), dict(p))
-        for i, p in enumerate(param_sets)
-    ]
-    records: dict[int, dict[str, Any]] = {}
-    execute(
-        backend,
-        work,
-        dict(spec.scenario.params),
-        outcomes,
-        SERIES_EVERY_H,
-        lambda rs: records.update({r["point_id"]: r for r in rs}),
+    base = dict(spec.scenario.params)
+    records = evaluate(
+        [
+            (base | dict(p), evaluation_seed(spec.master_seed, (set_id, 0, i)))
+            for i, p in enumerate(param_sets)
+        ],
+        outcomes=tuple(dict.fromkeys([*outcomes_needed(targets), *PREDICTIONS])),
+        series_every_h=SERIES_EVERY_H,
+        backend=backend,
     )
-    ok = [records[i] for i in range(len(work)) if records[i].get("error") is None]
-    rows = [statistics_of(r, targets) | {o: r["outcomes"][o] for o in PREDICTIONS} for r in ok]
-    series = [_tally_frame(r, targets) for r in ok]
-    return pd.DataFrame(rows), series
-
-
-def _tally_frame(record: dict[str, Any], targets: Targets) -> pd.DataFrame:
-    s = record["series"]
-    cols = {TALLY_SERIES[o] for o, _ in targets.tallies}
-    return pd.DataFrame({c: s["values"][c] for c in cols}, index=s["t_h"])
+    ok = [r for r in records if r.ok]
+    rows = [statistics_of(r, targets) | {o: r.outcomes[o] for o in PREDICTIONS} for r in ok]
+    return pd.DataFrame(rows), [tally_frame(r, targets) for r in ok]
 
 
 def validate(
@@ -158,7 +147,7 @@ def calibrated_scenario_text(
     place of each calibrated one (with its 90 % interval), and provenance (including the
     file of posterior samples written beside it)."""
     from sim import __version__
-    from sim.experiments.store import git_state
+    from sim.experiments.storage import git_state
 
     raw, _ = load_mapping(spec.scenario.path, "a scenario file")
     params = dict(raw.get("params") or {})

@@ -570,16 +570,19 @@ def evaluate(
     workers: int | None = None,
     scheduler: str | None = None,
     chunk_size: int | None = None,
+    backend: Backend | None = None,
 ) -> list[RunRecord]:
     """Run the model once per ``(params, seed)`` pair of ``runs`` and return one
     :class:`RunRecord` per pair, in the order given.
 
     ``params`` are overrides of the parameter defaults (a scenario's ``params``, say);
     record ``i`` has the key ``RunKey(i, 0, seed)``. ``outcomes`` (default: every
-    registered outcome) are recorded. Runs go to ``executor`` (``local`` processes, one
-    per core by default, or ``dask``, at ``scheduler`` or on a local cluster) with the
-    sweep's failure handling: a run that raises, or whose worker dies twice, comes back
-    as a failed record (``record.ok`` is False) and the others go on.
+    registered outcome) are recorded. Runs go to ``backend`` when given (left open, for
+    callers that evaluate batch after batch, like a calibration), else to a new
+    ``executor`` (``local`` processes, one per core by default, or ``dask``, at
+    ``scheduler`` or on a local cluster) closed at the end; with the sweep's failure
+    handling either way: a run that raises, or whose worker dies twice, comes back as a
+    failed record (``record.ok`` is False) and the others go on.
     """
     jobs = [Job(RunKey(i, 0, int(seed)), dict(params)) for i, (params, seed) in enumerate(runs)]
     if not jobs:
@@ -590,10 +593,13 @@ def evaluate(
     def keep(batch: list[Done]) -> None:
         records.update((d.job.key, as_record(d)) for d in batch)
 
-    backend = make_backend(executor, min(workers or default_workers(), len(jobs)), scheduler)
-    try:
+    if backend is not None:
         execute(backend, jobs, run_model, settings, keep, chunk_size=chunk_size)
+        return [records[job.key] for job in jobs]
+    own = make_backend(executor, min(workers or default_workers(), len(jobs)), scheduler)
+    try:
+        execute(own, jobs, run_model, settings, keep, chunk_size=chunk_size)
     finally:
         with stop_signals_held():
-            backend.close()
+            own.close()
     return [records[job.key] for job in jobs]
