@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.config import Prior
+from sim.experiments.design import posterior_draws
 from sim.model.params import PARAMS
 
 WEIGHT = "weight"
@@ -83,9 +84,7 @@ def central_point(posterior: pd.DataFrame, priors: Sequence[Prior]) -> dict[str,
 
 
 def resample(posterior: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    """``n`` draws from the weighted samples (systematic resampling from a seeded offset)."""
-    w = posterior[WEIGHT].to_numpy(dtype=float)
-    offset = np.random.default_rng(seed).random()
-    points = (offset + np.arange(n)) / n
-    idx = np.minimum(np.searchsorted(np.cumsum(w) / w.sum(), points), len(w) - 1)
-    return posterior.drop(columns=WEIGHT).iloc[idx].reset_index(drop=True)
+    """``n`` draws from the weighted samples (systematic resampling, seeded; the one the
+    experiments' ``posterior`` design uses)."""
+    rows = posterior.drop(columns=WEIGHT).to_dict("records")
+    return pd.DataFrame(posterior_draws(rows, posterior[WEIGHT].to_numpy(), n, seed))

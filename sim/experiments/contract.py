@@ -29,7 +29,7 @@ import pandas as pd
 from sim.experiments.seeds import derive_seed
 from sim.model.params import UNCERTAINTIES
 
-DesignType = Literal["full_factorial", "latin_hypercube", "sobol", "morris", "points"]
+DesignType = Literal["full_factorial", "latin_hypercube", "sobol", "morris", "points", "posterior"]
 DESIGN_TYPES: tuple[str, ...] = get_args(DesignType)
 SENSITIVITY_DESIGNS = ("sobol", "morris")
 DEFAULT_MORRIS_LEVELS = 4
@@ -190,6 +190,7 @@ class ExperimentSpec:
     uncertainties: tuple[Factor, ...] = ()
     series_every_h: float | None = None
     reference_arm: str | None = None
+    calibration: str | None = None  # posterior samples the conditions were drawn from
     source: str | None = field(default=None, compare=False)
 
     @property
@@ -243,7 +244,8 @@ class ExperimentSpec:
         keys = []
         for point in self.points:
             params = self.point_params(point)
-            conditions = {n: params[n] for n in UNCERTAINTIES}
+            names = sorted({*UNCERTAINTIES, *point.uncertainties})
+            conditions = {n: params[n] for n in names}
             keys += [
                 RunKey(point.point_id, r, derive_seed(self.master_seed, conditions, r))
                 for r in range(self.replicates)

@@ -9,11 +9,11 @@ conditions and common random numbers pair them:
   (scipy's ``qmc.LatinHypercube``);
 * ``sobol`` / ``morris``: SALib's samplers over the continuous factors (no discrete ones),
   each row one point, with the sampler's row kept for the analysis;
-* ``points``: the explicit points of the file (omitted names keep the base value).
-
-Another source of rows (draws from a calibration's posterior, say) fits the same frame:
-rows of uncertainty values crossed with the lever arms by :func:`crossed`, the seeds
-keyed by the rows' content as for any other design.
+* ``points``: the explicit points of the file (omitted names keep the base value);
+* ``posterior``: ``samples`` draws from a calibration's posterior (``uncertainties:
+  {from_calibration: FILE}``; :func:`posterior_draws`), each a row of the calibrated
+  parameters' values, crossed with the lever arms; the seeds are keyed by the rows'
+  content as for any other design.
 
 Samplers work on the unit cube and map each column through the factor's inverse CDF
 (:meth:`Factor.from_unit`); whole-number parameters are rounded when the point is made.
@@ -58,7 +58,7 @@ def point_count(design: DesignSpec, continuous: int, discrete: Sequence[Factor])
     n = design.samples or 1
     if design.type in SENSITIVITY_DESIGNS:
         return n * design.block_size(continuous)
-    if design.type == "latin_hypercube" and continuous:
+    if (design.type == "latin_hypercube" and continuous) or design.type == "posterior":
         return n * combos
     if design.type == "points":
         return len(design.points or ())
@@ -121,6 +121,17 @@ def option_problems(design: DesignSpec, factors: Sequence[Factor]) -> list[Field
         ]
     elif kind == "latin_hypercube" and continuous and (design.samples or 0) < 1:
         out.append(("design.samples", "latin_hypercube needs samples: N (1 or more)"))
+    elif kind == "posterior":
+        if (design.samples or 0) < 1:
+            out.append(("design.samples", "posterior needs samples: N (draws, 1 or more)"))
+        out += [
+            (
+                "design.type",
+                f"{f.name} is a range; the posterior design draws the conditions, its "
+                "levers need lists of values",
+            )
+            for f in continuous
+        ]
     elif kind in SENSITIVITY_DESIGNS:
         out += _sensitivity_problems(design, discrete, continuous)
     elif kind == "points":
@@ -212,9 +223,11 @@ def build_points(
     base_params: Mapping[str, Any],
     master_seed: int,
     replicates: int,
+    draws: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[tuple[Point, ...], list[FieldProblem]]:
     """The design's points, or the problems that keep it from being built (the size
-    checks first, then the options, then the joint constraints of every point)."""
+    checks first, then the options, then the joint constraints of every point).
+    ``draws`` are the rows of conditions of a ``posterior`` design."""
     factors = [*levers, *uncertainties]
     continuous = [f for f in factors if not f.discrete]
     discrete = [f for f in factors if f.discrete]
@@ -224,6 +237,11 @@ def build_points(
         return (), problems
     if design.type == "points":
         rows = _explicit_rows(design.points or (), base_params)
+        samples = None
+    elif design.type == "posterior":  # a lever the file varies overrides its drawn value
+        lever_names = {f.name for f in levers}
+        conditions = [{n: v for n, v in d.items() if n not in lever_names} for d in draws]
+        rows = crossed(discrete, conditions)
         samples = None
     else:
         unit = unit_samples(design, len(continuous), master_seed)
@@ -239,16 +257,33 @@ def build_points(
         ordered = [f.name for f in factors]
         rows = [{n: r[n] for n in ordered} for r in crossed(discrete, sampled)]
         samples = matrix if design.type in SENSITIVITY_DESIGNS else None
+    lever_names = {f.name for f in levers}
+    is_lever = (lambda n: PARAMS[n].role == "lever") if design.type == "points" else (
+        lambda n: n in lever_names
+    )  # fmt: skip
     points = tuple(
         Point(
             i,
-            {n: v for n, v in row.items() if PARAMS[n].role == "lever"},
-            {n: v for n, v in row.items() if PARAMS[n].role == "uncertainty"},
+            {n: v for n, v in row.items() if is_lever(n)},
+            {n: v for n, v in row.items() if not is_lever(n)},
             None if samples is None else tuple(float(x) for x in samples[i]),
         )
         for i, row in enumerate(rows)
     )
     return points, _joint_problems(rows, base_params)
+
+
+def posterior_draws(
+    rows: Sequence[Mapping[str, Any]], weights: Sequence[float], n: int, seed: int
+) -> list[dict[str, Any]]:
+    """``n`` draws from weighted samples by systematic resampling (Kitagawa 1996): the
+    points ``(offset + i) / n``, offset uniform from a generator seeded by ``seed``, read
+    through the weights' cumulative distribution. Each sample is drawn about ``n x`` its
+    weight times, with less noise than independent draws."""
+    w = np.asarray(weights, dtype=float)
+    offset = np.random.default_rng(seed).random()
+    idx = np.searchsorted(np.cumsum(w) / w.sum(), (offset + np.arange(n)) / n)
+    return [dict(rows[i]) for i in np.minimum(idx, len(w) - 1)]
 
 
 def _explicit_rows(

@@ -29,8 +29,12 @@ high}``; or a scalar, which is held like a constant.
 Designs (built by :mod:`sim.experiments.design`): ``full_factorial``,
 ``latin_hypercube`` (``samples`` rows), ``sobol`` (``samples``: SALib's N, a power of 2;
 ``second_order: true`` for second-order indices), ``morris`` (``samples``: trajectories;
-``levels``: grid levels, 4 by default) and ``points`` (``design.points``, a list of
-points).
+``levels``: grid levels, 4 by default), ``points`` (``design.points``, a list of
+points) and ``posterior``: with ``uncertainties: {from_calibration: FILE}`` (the posterior
+samples ``prisonsim calibrate`` writes beside a calibrated scenario, a path relative to
+the experiment file or in ``scenarios/``), ``samples`` draws of the calibrated
+parameters, each crossed with every arm, so the policy question is answered under the
+calibration's uncertainty.
 
 Mistakes are collected and raised together as one :class:`~sim.config.loading.ConfigError`,
 one line per mistake with file, line, field, allowed values and "did you mean".
@@ -77,7 +81,7 @@ from sim.experiments.contract import (
     Point,
     arm_label,
 )
-from sim.experiments.design import MAX_LEVELS, as_param_value, build_points
+from sim.experiments.design import MAX_LEVELS, as_param_value, build_points, posterior_draws
 from sim.experiments.seeds import SEED_RANGE, seed_in_range
 from sim.model.outcomes import OUTCOMES
 from sim.model.params import PARAMS, defaults
@@ -249,13 +253,23 @@ def _range_shape_problems(
         check.add(f"{where}.levels", f"{spec.levels} is not allowed; allowed: 2 to {MAX_LEVELS:,}")
 
 
+FROM_CALIBRATION = "from_calibration"
+
+
 def _factors(
     shape: _ExperimentFile, check: _Checker
 ) -> tuple[list[Factor], list[Factor], dict[str, Any]]:
     """(levers, uncertainties, values held constant by a scalar entry)."""
     out: dict[str, list[Factor]] = {"lever": [], "uncertainty": []}
     held: dict[str, Any] = {}
-    for role, section in (("lever", shape.levers), ("uncertainty", shape.uncertainties)):
+    uncertainties = {k: v for k, v in shape.uncertainties.items() if k != FROM_CALIBRATION}
+    if FROM_CALIBRATION in shape.uncertainties and uncertainties:
+        check.add(
+            "uncertainties",
+            f"{FROM_CALIBRATION} draws every uncertain condition; list no others beside it "
+            f"(here: {', '.join(uncertainties)})",
+        )
+    for role, section in (("lever", shape.levers), ("uncertainty", uncertainties)):
         for name, raw in section.items():
             factor, value = _parse_factor(name, raw, role, check)
             if name in shape.constants:
@@ -409,8 +423,9 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
     if check.problems or design is None:
         raise ConfigError(check.problems)
     base = {**scenario.params, **constants}
+    calibration, draws = _calibration_draws(shape, design, path, check)
     points, design_problems = build_points(
-        design, levers, uncertainties, base, shape.master_seed, shape.replicates
+        design, levers, uncertainties, base, shape.master_seed, shape.replicates, draws
     )
     for fld, msg in design_problems:
         check.add(fld, msg, ["design", *fld.split(".")[1:]])
@@ -433,9 +448,71 @@ def load_experiment(path: str | Path) -> ExperimentSpec:
         outcomes=outcomes,
         series_every_h=shape.series_every_h,
         reference_arm=reference,
+        calibration=calibration,
         points=points,
         source=file,
     )
+
+
+def _calibration_draws(
+    shape: _ExperimentFile, design: DesignSpec, experiment: Path, check: _Checker
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """(the posterior file as given, the design's draws from it) of ``from_calibration``."""
+    ref = shape.uncertainties.get(FROM_CALIBRATION)
+    if ref is None:
+        if design.type == "posterior":
+            check.add("design.type", f"posterior needs uncertainties: {{{FROM_CALIBRATION}: FILE}}")
+        return None, []
+    where = f"uncertainties.{FROM_CALIBRATION}"
+    if design.type != "posterior":
+        check.add(where, f"draws from a calibration need design: {{type: posterior, samples: N}} "
+                  f"(this is {design.type})")  # fmt: skip
+        return None, []
+    candidates = [experiment.parent / str(ref), SCENARIO_DIR / str(ref)]
+    path = next((c for c in candidates if c.is_file()), None)
+    if path is None:
+        check.add(where, f"{ref!r}: no such file beside the experiment or in scenarios/; give "
+                  "the posterior samples 'prisonsim calibrate' wrote")  # fmt: skip
+        return None, []
+    rows, weights, message = read_posterior_samples(path)
+    if message:
+        check.add(where, message)
+        return None, []
+    return str(ref), posterior_draws(rows, weights, design.samples or 0, shape.master_seed)
+
+
+def read_posterior_samples(path: Path) -> tuple[list[dict[str, Any]], list[float], str]:
+    """(rows of parameter values, weights, problem) of a posterior samples CSV: a column
+    per calibrated parameter and ``weight``; values inside each parameter's bounds."""
+    import csv
+
+    try:
+        with open(path, newline="") as f:
+            table = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        return [], [], f"{path}: cannot be read ({exc})"
+    names = [n for n in (table[0] if table else {}) if n != "weight"]
+    unknown = [n for n in names if n not in PARAMS]
+    if not table or "weight" not in table[0] or unknown or not names:
+        return (
+            [],
+            [],
+            f"{path}: not posterior samples (a column per parameter and 'weight')"
+            + (f"; unknown parameters: {', '.join(unknown)}" if unknown else ""),
+        )
+    rows, weights = [], []
+    for i, rec in enumerate(table, start=2):
+        try:
+            row = {n: PARAMS[n].coerce(float(rec[n])) for n in names}
+            weight = float(rec["weight"])
+        except (TypeError, ValueError) as exc:
+            return [], [], f"{path}:{i}: {exc}"
+        bad = [n for n, v in row.items() if not PARAMS[n].in_bounds(v)]
+        if bad or not weight >= 0:
+            return [], [], f"{path}:{i}: out of range: {', '.join(bad) or 'weight'}"
+        rows.append(row)
+        weights.append(weight)
+    return rows, weights, ""
 
 
 def _base_scenario(ref: str, experiment: Path, check: _Checker) -> Scenario:

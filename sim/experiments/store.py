@@ -116,6 +116,7 @@ def spec_data(spec: ExperimentSpec) -> dict[str, Any]:
         "outcomes": list(spec.outcomes),
         "series_every_h": spec.series_every_h,
         "reference_arm": spec.reference_arm,
+        "calibration": spec.calibration,
     }
 
 
@@ -155,23 +156,27 @@ def _point_row(p: Point) -> tuple:
     return (p.point_id, p.arm, json.dumps(p.values), sample)
 
 
-def _point(row: tuple) -> Point:
+def _point(row: tuple, levers: set[str] | None) -> Point:
+    """A stored point; ``levers`` names its levers (None: the parameters of role lever)."""
     point_id, _, values, sample = row
     values = json.loads(values)
+    is_lever = {n: (PARAMS[n].role == "lever" if levers is None else n in levers) for n in values}
     return Point(
         point_id,
-        {n: v for n, v in values.items() if PARAMS[n].role == "lever"},
-        {n: v for n, v in values.items() if PARAMS[n].role == "uncertainty"},
+        {n: v for n, v in values.items() if is_lever[n]},
+        {n: v for n, v in values.items() if not is_lever[n]},
         None if sample is None else tuple(json.loads(sample)),
     )
 
 
 def read_spec(con: sqlite3.Connection) -> ExperimentSpec:
     """The stored spec with its points."""
+    data = json.loads(provenance_value(con, "spec"))
+    levers = None if data["design"]["type"] == "points" else {f["name"] for f in data["levers"]}
     rows = con.execute("SELECT point_id, arm, point_values, sample FROM points ORDER BY point_id")
-    points = tuple(_point(row) for row in rows)
+    points = tuple(_point(row, levers) for row in rows)
     source = json.loads(provenance_value(con, "experiment_path"))
-    return spec_from_data(json.loads(provenance_value(con, "spec")), points, source)
+    return spec_from_data(data, points, source)
 
 
 # ----------------------------------------------------------------------------- checksums
