@@ -25,7 +25,6 @@ Every mistake is reported in one pass, one line each (file, line, field, allowed
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.config.loading import (
+    NAME_RE,
     ConfigError,
     Problem,
     line_of,
@@ -46,7 +46,6 @@ from sim.config.scenario import Scenario, load_scenario
 from sim.model.params import PARAMS
 
 CALIBRATION_DIR = Path(__file__).resolve().parents[2] / "calibrations"
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAX_POPULATION = 5000
 MAX_RUNS = 1_000_000
 
@@ -180,7 +179,7 @@ def load_calibration(path: str | Path) -> CalibrationSpec:
     def add(field: str, msg: str) -> None:
         problems.append(Problem(file, line_of(lines, field.split(".")), field, msg))
 
-    if not _NAME_RE.match(shape.name):
+    if not NAME_RE.match(shape.name):
         add("name", f"{shape.name!r} must be letters, digits, '_', '-' or '.'")
     reported = _reported(path, shape.targets.data)
     _check_targets(shape.targets, reported or reported_data(), add)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,6 +77,8 @@ MAX_DEPTH = 40
 """Deepest nesting of mappings and lists a file may have."""
 MAX_PROBLEMS = 50
 """Problems listed one per line; more are summed up in one last line."""
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+"""What an experiment's or a calibration's name may be (it names files)."""
 INT_LIMIT = 2**63
 """Whole numbers must lie strictly between -2**63 and 2**63 (SQLite's INTEGER)."""
 

@@ -42,7 +42,6 @@ one line per mistake with file, line, field, allowed values and "did you mean".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sim.config.loading import (
+    NAME_RE,
     ConfigError,
     LineMap,
     Problem,
@@ -87,7 +87,6 @@ from sim.model.outcomes import OUTCOMES
 from sim.model.params import PARAMS, defaults
 
 EXPERIMENT_DIR = Path(__file__).resolve().parents[2] / "experiments"
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAX_REPLICATES = 10_000
 SECTIONS = {"lever": "levers", "uncertainty": "uncertainties"}
 
@@ -326,7 +325,7 @@ def _validate_shape(data: dict[str, Any], check: _Checker) -> _ExperimentFile:
 def _header_problems(shape: _ExperimentFile, check: _Checker) -> tuple[str, ...]:
     """Check name, replicates, master seed, series interval and outcomes; return the
     outcomes to record."""
-    if not _NAME_RE.match(shape.name):
+    if not NAME_RE.match(shape.name):
         check.add(
             "name",
             f"{shape.name!r} must be letters, digits, '_', '-' or '.' (it names the results file)",
