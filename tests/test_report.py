@@ -131,7 +131,7 @@ def test_findings_name_identical_arms_constant_outcomes_and_failures(tmp_path):
     assert "Compared with Warning lead time 0 h (the reference arm)" in words, words
     assert "Warning lead time 24 h and beyond: against Warning lead time 0 h" in words, words
     assert "Warning lead time 24 h, Warning lead time 48 h gave identical results" in words
-    assert "no further change beyond Warning lead time 24 h" in words, words
+    assert "No further change beyond Warning lead time 24 h." in words, words
     assert "saturates" in words, "the mechanism is not named"
     # 5 persons/h x 24 h fewer, the same in every pair (no point-specific noise)
     assert "left custody 120 persons lower (95 % interval 120 to 120)" in words, words

@@ -78,16 +78,15 @@ def _number(value: float, outcome: str) -> str:
     return f"{plots.fmt(value)} {u}".strip()
 
 
-def change_sentence(row: Mapping) -> str:
-    """One changed outcome: ``those leaving custody: 110 persons lower (95 % interval 86
-    to 135)``; the interval is of the change's size, in the direction named."""
+def change_sentence(row: Mapping, first: bool = False) -> str:
+    """One changed outcome: ``left custody 110 persons lower (95 % interval 86 to 135)``
+    (``first``) or ``... lower (86 to 135)``; the interval is of the change's size, in
+    the direction named."""
     outcome, mean = row["outcome"], float(row["mean"])
     lo, hi = float(row["ci_low"]), float(row["ci_high"])
     word, lo, hi = ("lower", -hi, -lo) if mean < 0 else ("higher", lo, hi)
-    return (
-        f"{plots.short(outcome).lower()} {_number(abs(mean), outcome)} {word} "
-        f"(95 % interval {plots.fmt(lo)} to {plots.fmt(hi)})"
-    )
+    span = f"{'95 % interval ' if first else ''}{plots.fmt(lo)} to {plots.fmt(hi)}"
+    return f"{plots.short(outcome).lower()} {_number(abs(mean), outcome)} {word} ({span})"
 
 
 def changed(row: Mapping) -> bool:
@@ -125,19 +124,47 @@ def _arm_item(
         return f"no run shares a seed with {ref}: no paired comparison."
     moved = [r for _, r in rows.iterrows() if changed(r)]
     still = [plots.short(r["outcome"]).lower() for _, r in rows.iterrows() if not changed(r)]
-    n = int(rows["n"].max())
-    text = f"against {ref}, in the same conditions ({n} paired runs): "
-    text += "; ".join(change_sentence(r) for r in moved) if moved else "no outcome changed"
-    text += " beyond its interval."
-    if moved and still:
-        text += f" No change beyond the interval in {', '.join(still)}."
-    return text
+    text = f"against {ref} in the same conditions ({int(rows['n'].max())} paired runs), "
+    if not moved:
+        return text + "no outcome changed beyond its 95 % interval."
+    text += "; ".join(change_sentence(r, k == 0) for k, r in enumerate(moved)) + "."
+    return text + (f" Not changed beyond the interval: {', '.join(still)}." if still else "")
 
 
-def findings(results: Results, diff: pd.DataFrame | None, reference: str | None) -> Findings:
+def no_further_change(
+    results: Results, groups: list[list[str]], outcomes: Sequence[str], **boot: int
+) -> list[list[str]]:
+    """Merge each group into the one before it when no outcome's paired difference between
+    them (the later arm against the earlier one's first arm, runs paired on seed) has an
+    interval that excludes zero: for a lever in design order, "no further change". The
+    intervals are the usual 95 % ones, not widened for the number of outcomes: wider
+    intervals would call a real further change "no change"."""
+    from sim.analysis.tables import paired_differences
+
+    merged: list[list[str]] = []
+    for group in groups:
+        if merged:
+            head = merged[-1][0]
+            diff = paired_differences(results, head, outcomes, **boot)
+            rows = diff[diff["arm"] == group[0]]
+            if (
+                len(rows)
+                and (rows["n"] > 1).all()
+                and not any(changed(r) for _, r in rows.iterrows())
+            ):
+                merged[-1] += group
+                continue
+        merged.append(list(group))
+    return merged
+
+
+def findings(
+    results: Results, diff: pd.DataFrame | None, reference: str | None, **boot: int
+) -> Findings:
     """The findings of ``results`` from its paired differences ``diff`` (the table of
     :func:`sim.analysis.tables.paired_differences` against ``reference``; None when the
-    report has none)."""
+    report has none); ``boot`` (``n_boot``, ``seed``) for the comparisons between
+    neighbouring arms."""
     runs, outcomes = results.runs, list(results.outcomes)
     names = {a: plots.arm_text(v) for a, v in results.arms.items()}
     if runs.empty:
@@ -155,11 +182,12 @@ def findings(results: Results, diff: pd.DataFrame | None, reference: str | None)
             "differences and the response curves below."
         )
         return Findings(lead, (), tuple(remarks))
-    items = _group_items(results, diff, reference, arms, names, constant)
+    items = _group_items(results, diff, reference, arms, names, constant, boot)
     remarks.append(
         "Each comparison pairs runs with the same seed (the same sampled conditions and random "
         "numbers in both arms); an outcome changed when the 95 % bootstrap interval of its "
-        "mean paired difference excludes zero. These are properties of the model's runs, "
+        "mean paired difference excludes zero; with many outcomes, about one interval in "
+        "twenty excludes zero by chance alone. These are properties of the model's runs, "
         "not predictions of a real event."
     )
     lead = f"Compared with {names[reference]} (the reference arm):"
@@ -173,24 +201,55 @@ def _group_items(
     arms: list[str],
     names: Mapping[str, str],
     constant: Mapping,
+    boot: Mapping[str, int],
 ) -> list[str]:
+    """One item per run of arms: identical arms together; with a single lever, later
+    arms that differ from an earlier one by no more than their intervals join it."""
+    outcomes = [o for o in results.outcomes if o not in constant]
+    groups = identical_groups(results.runs, arms, list(results.outcomes))
+    ref_group = next(g for g in groups if reference in g)
     items = []
-    outcomes = list(results.outcomes)
-    for group in identical_groups(results.runs, arms, outcomes):
-        label = _group_name(group, arms, names)
-        if reference in group:
-            if len(group) > 1:
-                others = ", ".join(names[a] for a in group if a != reference)
-                items.append(f"{others}: identical to {names[reference]} in every run.")
-            continue
-        text = f"{label}: " + _arm_item(group[0], diff, outcomes, constant, names[reference])
-        if len(group) > 1:
-            text += (
-                f" {', '.join(names[a] for a in group)} gave identical results in every run: "
-                f"no further change beyond {names[group[0]]}." + mechanism(results.levers)
-            )
-        items.append(text[0].upper() + text[1:])
+    if len(ref_group) > 1:
+        others = ", ".join(names[a] for a in ref_group if a != reference)
+        items.append(f"{others}: identical to {names[reference]} in every run.")
+    rest = [g for g in groups if g is not ref_group]
+    runs = (
+        no_further_change(results, rest, outcomes, **boot)
+        if len(results.levers) == 1
+        else [list(g) for g in rest]
+    )
+    for merged in runs:
+        first = next(g for g in groups if g[0] == merged[0])
+        items.append(_run_item(results, diff, merged, first, arms, names, constant, reference))
     return items
+
+
+def _run_item(
+    results: Results,
+    diff: pd.DataFrame,
+    merged: list[str],
+    first: list[str],
+    arms: list[str],
+    names: Mapping[str, str],
+    constant: Mapping,
+    reference: str,
+) -> str:
+    """The item of a run of arms: the first arm against the reference, then what the
+    others share with it (identical runs, or no change beyond the intervals)."""
+    head = names[merged[0]]
+    text = f"{_group_name(merged, arms, names)}: "
+    text += _arm_item(merged[0], diff, results.outcomes, constant, names[reference])
+    if len(first) > 1:
+        text += f" {', '.join(names[a] for a in first)} gave identical results in every run."
+    later = [a for a in merged if a not in first]
+    if later:
+        text += (
+            f" {', '.join(names[a] for a in later)}: no outcome differs from {head} beyond "
+            "its 95 % interval (runs paired on seed)."
+        )
+    if len(merged) > 1:
+        text += f" No further change beyond {head}." + mechanism(results.levers)
+    return text[0].upper() + text[1:]
 
 
 def _constant_remark(constant: Mapping[str, float]) -> str:

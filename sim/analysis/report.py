@@ -775,7 +775,7 @@ def _html(
         f"<h1>Experiment report: {_esc(name)}</h1>",
         f"<p class='question'><b>Question.</b> {_esc(results.spec.question or 'not stated')}</p>",
         f"<p class='status {partial}'>{_esc(head)}</p>",
-        _findings_html(findings(results, diff, reference), results),
+        _findings_html(findings(results, diff, reference, n_boot=n_boot, seed=seed), results),
     ]
     if key is not None:
         parts.append(_figure_html(*rep.figures[key], cls="key"))
