@@ -54,6 +54,8 @@ MAX_TABLE_ROWS = 60  # longer tables: HTML shows the first rows, the CSV has the
 MAX_PAIRED_ARMS = 200
 MAX_WIDE_ROWS = 40  # more arms than this: per-arm tables are only in the CSVs
 MAX_RESPONSE_LEVERS = 3
+HEADLINE = ("left_custody", "deaths_authority", "deaths_insurgent", "hours_to_control")
+"""Outcomes of the first page's figure, when recorded (else the first four)."""
 
 
 @dataclass
@@ -521,6 +523,14 @@ def _draw_paired(d: _Drawing) -> None:
         d.wide(diff, order=[a for a in d.arms if a != reference]),
     )
     drawn = diff[diff["arm"].isin(d.arms)]
+    headline = [o for o in HEADLINE if o in d.outcomes] or d.outcomes[:4]
+    d.rep.figure(
+        "key_differences",
+        "Key outcomes: paired differences vs the reference arm",
+        lambda: plots.paired_differences(drawn, headline, d.names),
+        "Mean of (arm - reference) over runs sharing a seed, with a 95% bootstrap "
+        "interval; every outcome is in the full figure below.",
+    )
     d.rep.figure(
         "paired_differences",
         "Paired differences vs the reference arm",
@@ -672,7 +682,7 @@ h1{font-size:14pt;margin:0 0 .2em}.question,.status{padding:.3em .6em;margin:.3e
 .findings li{margin:.1em 0}.findings p.small{margin:.2em 0;font-size:8pt}
 .first-page{break-after:page}
 figure.key{margin:.3em 0}figure.key h3{display:none}
-figure.key img{max-height:105mm;max-width:100%;object-fit:contain}
+figure.key img{max-height:120mm;max-width:100%;object-fit:contain}
 figure.key figcaption{font-size:7.5pt}
 figure{break-inside:avoid}
 }
@@ -748,7 +758,13 @@ def _figure_html(fname: str, title: str, b64: str, caption: str, cls: str = "") 
     )
 
 
-KEY_FIGURES = ("paired_differences", "sobol_indices", "morris_indices", "distributions")
+KEY_FIGURES = (
+    "key_differences",
+    "paired_differences",
+    "sobol_indices",
+    "morris_indices",
+    "distributions",
+)
 
 
 def _key_figure(rep: _Report) -> int | None:
