@@ -68,7 +68,11 @@ def test_distribution_caption_cites_reported_sources(tmp_path):
     fig, captions = plots.distributions(res.runs, res.outcomes, analysis.arm_order(res))
     assert len(captions) == 1 and "outcomes.left_custody" in captions[0], captions
     assert "SEED-A" in captions[0], captions
-    assert any("reported range 140-800" in t for t in _texts(fig)), _texts(fig)
+    texts = _texts(fig)
+    assert "Left custody: reported 140-800, central 450" in texts, texts
+    assert "Deaths: guards: no reported range" in texts, texts
+    assert sum(t.endswith("% in") for t in texts) == 3, "share inside not given per arm"
+    assert all(ax.get_legend() is None for ax in fig.axes), "a legend inside a panel"
 
 
 def test_heatmap_marks_cells_without_runs(tmp_path):

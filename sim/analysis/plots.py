@@ -293,8 +293,7 @@ def paired_differences(
             f"Difference in {short(outcome).lower()} ({unit(outcome)})",
             short(outcome),
         )
-    if axes:
-        axes[0].legend(loc="best")
+    _legend_below(fig, axes)
     extra = f"; first {len(shown)} of {len(arms)} arms" if len(arms) > len(shown) else ""
     fig.suptitle(
         f"Paired difference vs reference arm ({names.get(reference, reference)}), "
@@ -366,22 +365,70 @@ def distributions(
         if per_arm:
             shown = [(names or {}).get(a, a) for a in arms]
             _arm_boxes(ax, runs, outcome, arms, shown if k % 2 == 0 else [])
+            if rng is not None:
+                _share_inside(ax, runs, outcome, arms, rng)
         else:
             values = runs[outcome].dropna().to_numpy()
             ax.hist(values, bins=40, color=COLORS[0], alpha=0.7, label="all runs")
             ax.set_ylabel("runs")
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(label(outcome))
-        ax.set_title(short(outcome))
-        if rng is not None or not per_arm:
-            ax.legend(loc="best")
+        ax.set_title(_range_title(outcome, rng, show_reported), fontsize=10)
+    _legend_below(fig, axes)
     how = (
         "box 25-75%, whiskers 5-95%, dot = mean"
         if per_arm
         else f"all {len(runs)} runs pooled over {len(arms)} arms"
     )
-    fig.suptitle(f"Outcome distributions ({how}); shaded: reported range", fontsize=11)
+    shaded = "; shaded: reported range; right: share of runs inside it" if show_reported else ""
+    fig.suptitle(f"Outcome distributions per arm ({how}){shaded}", fontsize=11)
     return fig, captions
+
+
+def _legend_below(fig: Figure, axes: Sequence[Axes]) -> None:
+    """One legend for the figure, below the panels (never over data): each label once."""
+    seen: dict[str, Any] = {}
+    for ax in axes:
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            seen.setdefault(text, handle)
+    if seen:
+        fig.legend(
+            list(seen.values()),
+            list(seen),
+            loc="outside lower center",
+            ncols=min(len(seen), 3),
+            frameon=False,
+        )
+
+
+def _range_title(outcome: str, rng: Mapping[str, Any] | None, compared: bool) -> str:
+    """Panel title: the outcome, and its reported range or that it has none."""
+    if not compared:
+        return short(outcome)
+    if rng is None:
+        return f"{short(outcome)}: no reported range"
+    central = "" if rng["central"] is None else f", central {fmt(rng['central'])}"
+    return f"{short(outcome)}: reported {fmt(rng['low'])}-{fmt(rng['high'])}{central}"
+
+
+def _share_inside(
+    ax: Axes, runs: pd.DataFrame, outcome: str, arms: Sequence[str], rng: Mapping[str, Any]
+) -> None:
+    """Right of each arm's box, outside the data: the share of its runs inside the range."""
+    pos = np.arange(len(arms))[::-1]
+    for y, arm in zip(pos, arms, strict=True):
+        values = runs.loc[runs["arm"] == arm, outcome].dropna()
+        if len(values):
+            inside = ((values >= rng["low"]) & (values <= rng["high"])).mean()
+            ax.text(
+                1.01,
+                y,
+                f"{100 * inside:.0f}% in",
+                transform=ax.get_yaxis_transform(),
+                va="center",
+                fontsize=7.5,
+                color="0.3",
+            )
 
 
 def _reported_band(ax: Axes, outcome: str, rng: Mapping[str, Any]) -> str:
@@ -393,7 +440,7 @@ def _reported_band(ax: Axes, outcome: str, rng: Mapping[str, Any]) -> str:
         color=COLORS[1],
         alpha=0.18,
         lw=0,
-        label=f"reported range {fmt(rng['low'])}-{fmt(rng['high'])}",
+        label="reported range (low-high across claims)",
     )
     if rng["central"] is not None:
         ax.axvline(
@@ -401,7 +448,7 @@ def _reported_band(ax: Axes, outcome: str, rng: Mapping[str, Any]) -> str:
             color=COLORS[1],
             ls="--",
             lw=1.2,
-            label=f"reported central {fmt(rng['central'])}",
+            label="reported central value",
         )
     return (
         f"{short(outcome)}: reported range {fmt(rng['low'])}-{fmt(rng['high'])} "

@@ -35,8 +35,10 @@ import pandas as pd
 from sim import __version__
 from sim.analysis import plots
 from sim.analysis import tables as analysis
+from sim.analysis.findings import Findings, constant_outcomes, findings, identical_groups
 from sim.experiments.contract import SENSITIVITY_DESIGNS, Factor, Results, Session
 from sim.experiments.store import load_results
+from sim.model.outcomes import OUTCOMES
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ MAX_TABLE_ROWS = 60  # longer tables: HTML shows the first rows, the CSV has the
 MAX_PAIRED_ARMS = 200
 MAX_WIDE_ROWS = 40  # more arms than this: per-arm tables are only in the CSVs
 MAX_RESPONSE_LEVERS = 3
+HEADLINE = ("left_custody", "deaths_authority", "deaths_insurgent", "hours_to_control")
+"""Outcomes of the first page's figure, when recorded (else the first four)."""
 
 
 @dataclass
@@ -62,6 +66,7 @@ class _Report:
     )  # name, title, b64, caption
     notes: list[str] = field(default_factory=list)  # warnings shown near the top
     tables: list[tuple[str, str, pd.DataFrame | None, str, int]] = field(default_factory=list)
+    paired: tuple[pd.DataFrame, str] | None = None  # paired differences and their reference
 
     def figure(self, name: str, title: str, draw: Callable[[], Any], caption: str = "") -> None:
         """Draw, save ``name.png`` and keep it for the HTML; a failure becomes a note."""
@@ -271,12 +276,31 @@ def _completeness(results: Results, info: dict[str, Any]) -> tuple[str, list[str
     return head + ".", warnings
 
 
+DESIGN_NAMES = {
+    "full_factorial": "Full factorial: every combination of the lever values",
+    "latin_hypercube": "Latin hypercube sample of the conditions, crossed with every arm",
+    "sobol": "Sobol' variance-based sensitivity (Saltelli sample)",
+    "morris": "Morris elementary effects (one-at-a-time trajectories)",
+    "points": "Explicit design points",
+}
+OPTION_NAMES = {
+    "samples": "Samples (conditions, base samples or trajectories)",
+    "levels": "Grid levels per factor",
+    "second_order": "Second-order indices",
+}
+
+
+def _option_text(value: Any) -> str:
+    return ("yes" if value else "no") if isinstance(value, bool) else str(value)
+
+
 def _design_section(results: Results) -> str:
     spec = results.spec
     options = spec.design.options()
-    items: list[tuple[str, Any]] = [("Design", spec.design.type)]
-    if options:
-        items.append(("Design options", ", ".join(f"{k}={v}" for k, v in options.items())))
+    items: list[tuple[str, Any]] = [
+        ("Design", DESIGN_NAMES.get(spec.design.type, spec.design.type))
+    ]
+    items += [(OPTION_NAMES.get(k, k), _option_text(v)) for k, v in options.items()]
     items.append(("Base scenario", spec.scenario))
     for lever in results.levers:
         items.append((f"Lever: {plots.label(lever)}", _varied_values(results, lever)))
@@ -293,9 +317,22 @@ def _design_section(results: Results) -> str:
         ("Outcomes recorded", ", ".join(plots.label(o) for o in results.outcomes)),
     ]
     if spec.constants:
-        held = ", ".join(f"{k}={v}" for k, v in spec.constants.items())
+        held = ", ".join(
+            f"{plots.short(k)} {plots.value_text(k, v)}" for k, v in spec.constants.items()
+        )
         items.append(("Held constant", held))
     return _dl(items)
+
+
+def _group_label(results: Results, group: list[str]) -> str:
+    """One name for arms with identical results: ``Warning lead time 24 h, 48 h, 72 h
+    (identical runs)``."""
+    levers = [results.arms[a] for a in group]
+    keys = list(levers[0])
+    if len(keys) == 1:
+        values = ", ".join(plots.value_text(keys[0], lv[keys[0]]) for lv in levers)
+        return f"{plots.short(keys[0])} {values} (identical runs)"
+    return " / ".join(plots.arm_text(lv) for lv in levers) + " (identical runs)"
 
 
 def _arm_names(results: Results) -> dict[str, str]:
@@ -304,8 +341,8 @@ def _arm_names(results: Results) -> dict[str, str]:
 
 
 def _provenance(results: Results, info: dict[str, Any], n_boot: int, seed: int) -> str:
+    """Key facts, the sessions that wrote the store and the package versions, as tables."""
     prov = results.provenance
-    last = prov.last_session
     items: list[tuple[str, Any]] = [
         ("Config hash", prov.spec_hash),
         ("Master seed", results.spec.master_seed),
@@ -316,33 +353,52 @@ def _provenance(results: Results, info: dict[str, Any], n_boot: int, seed: int) 
             f"{info['completed']} finished, {info['failed']} failed, "
             f"{info['pending']} pending, {info['expected']} planned",
         ),
-    ]
-    items += [(f"Session {s.id}", _session_text(s)) for s in prov.sessions]
-    versions = last.package_versions if last is not None else {}
-    items.append(
-        ("Package versions", ", ".join(f"{k} {v}" for k, v in versions.items()) or "not recorded")
-    )
-    items.append(
         (
             "Report",
             f"prisonsim {__version__}, generated "
             f"{dt.datetime.now(dt.UTC).isoformat(timespec='seconds')}; "
             f"bootstrap {n_boot} resamples, seed {seed}",
-        )
-    )
-    return _dl(items)
+        ),
+    ]
+    parts = [_dl(items)]
+    if prov.sessions:
+        sessions = pd.DataFrame([_session_row(s) for s in prov.sessions])
+        parts += ["<h3>Sessions that wrote this store</h3>", _html_table(sessions)]
+    last = prov.last_session
+    versions = last.package_versions if last is not None else {}
+    if versions:
+        table = pd.DataFrame({"package": list(versions), "version": list(versions.values())})
+        parts += ["<h3>Package versions (last session)</h3>", _html_table(table)]
+    return "\n".join(parts)
 
 
-def _session_text(session: Session) -> str:
-    """``sweep, 2025-01-01T10:00 to 10:05, finished; 2 local workers; git abc (uncommitted
-    changes); command line``."""
-    commit = session.git_commit or "no git"
-    dirty = " (uncommitted changes)" if session.git_dirty else ""
-    return (
-        f"{session.command}, {session.started_at} to {session.finished_at or '?'}, "
-        f"{session.status}; {session.workers} {session.executor} workers; git {commit}{dirty}; "
-        f"{session.command_line or ''}"
-    )
+def command_text(command_line: str | None) -> str:
+    """A stored command line as a user would type it: ``.../sim/__main__.py sweep x`` or
+    ``python -m sim sweep x`` become ``prisonsim sweep x``."""
+    words = (command_line or "").split()
+    if not words:
+        return "not recorded"
+    if words[0].endswith(("__main__.py", "prisonsim")):
+        return " ".join(["prisonsim", *words[1:]])
+    if words[:3][1:] == ["-m", "sim"]:
+        return " ".join(["prisonsim", *words[3:]])
+    return " ".join(words)
+
+
+def _session_row(session: Session) -> dict[str, Any]:
+    """One row of the sessions table."""
+    commit = (session.git_commit or "no git")[:12]
+    modified = {True: "modified", False: "clean", None: "unknown"}[session.git_dirty]
+    workers = f"{session.workers or '?'} {session.executor or ''}".strip()
+    return {
+        "session": session.id,
+        "command": command_text(session.command_line or session.command),
+        "started": session.started_at or "?",
+        "ended": session.finished_at or "-",
+        "status": session.status,
+        "workers": workers,
+        "code version": f"{commit} ({modified})",
+    }
 
 
 def _failures(results: Results) -> str:
@@ -381,9 +437,16 @@ class _Drawing:
 
     def __post_init__(self) -> None:
         runs = self.results.runs
-        self.outcomes = list(self.results.outcomes)
-        self.arms = [a for a in analysis.arm_order(self.results) if a in set(runs["arm"])]
+        constant = constant_outcomes(runs, self.results.outcomes)
+        self.outcomes = [o for o in self.results.outcomes if o not in constant]
+        self.outcomes = self.outcomes or list(self.results.outcomes)
         self.names = _arm_names(self.results)
+        arms = [a for a in analysis.arm_order(self.results) if a in set(runs["arm"])]
+        self.arms = []  # identical arms drawn once, under a combined name
+        for group in identical_groups(runs, arms, self.results.outcomes):
+            self.arms.append(group[0])
+            if len(group) > 1:
+                self.names[group[0]] = _group_label(self.results, group)
         self.levers = [lv for lv in self.results.levers if runs[lv].nunique() > 1]
 
     @property
@@ -417,26 +480,9 @@ def _draw_summaries(d: _Drawing) -> None:
         "summary_by_arm",
         "Summary by arm",
         summary,
-        "Mean over finished runs per arm with a 95% percentile-bootstrap interval "
-        "over replicates (and uncertainty points).",
+        "Mean over finished runs per arm (never pooled across arms) with a 95% "
+        "percentile-bootstrap interval over replicates and sampled conditions.",
         d.wide(summary, order=d.arms),
-    )
-    if len(d.arms) <= MAX_TABLE_ROWS // max(len(d.outcomes), 1):
-        return
-    pooled = analysis.summarise(d.results, by=(), **d.boot)
-    d.rep.table(
-        "summary_all_runs",
-        "Summary over all runs",
-        pooled,
-        "Pooled over every arm; per-arm rows are in summary_by_arm.csv.",
-        pd.DataFrame(
-            {
-                "outcome": [plots.label(o, mean=True) for o in pooled["outcome"]],
-                "runs": pooled["n"],
-                "mean (95% interval)": pooled.apply(_interval, axis=1),
-                "median": pooled["median"].map(plots.fmt),
-            }
-        ),
     )
 
 
@@ -463,6 +509,7 @@ def _draw_paired(d: _Drawing) -> None:
     if not 2 <= len(d.arms) <= MAX_PAIRED_ARMS or reference is None:
         return
     diff = analysis.paired_differences(d.results, reference, d.outcomes, **d.boot)
+    d.rep.paired = (diff, reference)
     if not (diff["n"] > 0).any():
         d.rep.notes.append("No paired differences: no two arms share a seed.")
         return
@@ -475,10 +522,19 @@ def _draw_paired(d: _Drawing) -> None:
         "The CSV adds share_lower, the share of pairs where the arm is lower.",
         d.wide(diff, order=[a for a in d.arms if a != reference]),
     )
+    drawn = diff[diff["arm"].isin(d.arms)]
+    headline = [o for o in HEADLINE if o in d.outcomes] or d.outcomes[:4]
+    d.rep.figure(
+        "key_differences",
+        "Key outcomes: paired differences vs the reference arm",
+        lambda: plots.paired_differences(drawn, headline, d.names),
+        "Mean of (arm - reference) over runs sharing a seed, with a 95% bootstrap "
+        "interval; every outcome is in the full figure below.",
+    )
     d.rep.figure(
         "paired_differences",
         "Paired differences vs the reference arm",
-        lambda: plots.paired_differences(diff, d.outcomes, d.names),
+        lambda: plots.paired_differences(drawn, d.outcomes, d.names),
         "Mean of (arm - reference) over runs sharing a seed, with a 95% "
         "bootstrap interval; an interval that crosses the dashed line does "
         "not separate the arm from the reference.",
@@ -615,8 +671,110 @@ table.data td:first-child,table.data th:first-child{text-align:left}
 table.kv th{text-align:left;padding-right:1.2em;vertical-align:top;font-weight:600}
 table.kv td,table.kv th{padding:.15em .4em;font-size:.92em}
 .small{font-size:.85em;color:#555}
-.scope{font-size:.85em;color:#555;border-top:1px solid #ddd;margin-top:2em;padding-top:.5em}
+.findings{background:#fbfbf4;border:1px solid #e2e2c8;padding:.2em 1em .6em;margin:1em 0}
+.findings h2{margin-top:.4em;border:0}.findings li{margin:.3em 0}
+table.data td{white-space:nowrap}table.data td:nth-child(3){white-space:normal}
+@page{size:A4;margin:12mm}
+@media print{
+body{max-width:none;margin:0;padding:0;font-size:9.5pt;line-height:1.3}
+h1{font-size:14pt;margin:0 0 .2em}.question,.status{padding:.3em .6em;margin:.3em 0}
+.findings{padding:0 .6em .3em;margin:.4em 0}.findings h2{font-size:11pt;margin:.3em 0}
+.findings li{margin:.1em 0}.findings p.small{margin:.2em 0;font-size:8pt}
+.first-page{break-after:page}
+figure.key{margin:.3em 0}figure.key h3{display:none}
+figure.key img{max-height:120mm;max-width:100%;object-fit:contain}
+figure.key figcaption{font-size:7.5pt}
+figure{break-inside:avoid}
+}
 """
+
+
+SCOPE = (
+    "prisonsim is an agent-based simulation of a combined external assault and internal "
+    "uprising at a detention facility, at the scale of public reporting on the January 2022 "
+    "attack on Ghwayran prison, Hasakah. It is deliberately abstract: a schematic grid, "
+    "never a real site; agents are states and probabilities moving on distance fields, with "
+    "no weapons, tactics or routes; the external force's behaviour is fixed and simple and "
+    "nothing searches for a better attack; experiments vary defensive and policy levers and "
+    "outside uncertainties. Its outputs are aggregate counts and durations for comparing "
+    "policy levers under the same conditions. They are not forecasts of any real event, and "
+    "differences between arms hold within the model's assumptions only."
+)
+
+
+def uncertainty_source(results: Results) -> str:
+    """Where the experiment's uncertain conditions come from: a calibration's posterior
+    (the spec's ``calibration`` file, when the spec has one) or assumed ranges."""
+    calibration = getattr(results.spec, "calibration", None)
+    if calibration:
+        return f"Uncertainties drawn from the posterior of {calibration}."
+    if not results.uncertainties:
+        return "No uncertainty is sampled: conditions are the scenario's values."
+    return (
+        "Uncertainties are drawn from assumed ranges (the experiment file's, or each "
+        "parameter's declared plausible range), not from a calibration."
+    )
+
+
+def _findings_html(found: Findings, results: Results) -> str:
+    items = "".join(f"<li>{_esc(i)}</li>" for i in found.items)
+    remarks = [*found.remarks, uncertainty_source(results)]
+    return (
+        f"<section class='findings'><h2>What the runs say</h2><p>{_esc(found.lead)}</p>"
+        + (f"<ul>{items}</ul>" if items else "")
+        + "".join(f"<p class='small'>{_esc(r)}</p>" for r in remarks)
+        + "</section>"
+    )
+
+
+def _glossary(results: Results) -> str:
+    """One row per outcome recorded: name, unit, definition, and its reported range."""
+    rows = []
+    for o in results.outcomes:
+        reg = OUTCOMES.get(o)
+        rng = analysis.reported_range(o) if results.spec.compare_with_reported else None
+        if rng is None:
+            reported = "none reported" if results.spec.compare_with_reported else "not compared"
+        else:
+            central = "" if rng["central"] is None else f", central {plots.fmt(rng['central'])}"
+            reported = f"{plots.fmt(rng['low'])}-{plots.fmt(rng['high'])}{central}"
+        rows.append(
+            {
+                "outcome": plots.short(o),
+                "unit": plots.unit(o) or "-",
+                "definition": reg.description if reg else "",
+                "reported range": reported,
+            }
+        )
+    return _html_table(pd.DataFrame(rows))
+
+
+def _figure_html(fname: str, title: str, b64: str, caption: str, cls: str = "") -> str:
+    return (
+        f"<figure id='{_esc(fname)}' class='{cls}'><h3>{_esc(title)}</h3>"
+        f"<img alt='{_esc(title)}' src='data:image/png;base64,{b64}'>"
+        f"<figcaption>{_esc(caption)} <span class='small'>({_esc(fname)}.png)</span>"
+        "</figcaption></figure>"
+    )
+
+
+KEY_FIGURES = (
+    "key_differences",
+    "paired_differences",
+    "sobol_indices",
+    "morris_indices",
+    "distributions",
+)
+
+
+def _key_figure(rep: _Report) -> int | None:
+    """Index of the figure shown on the first page: paired differences, else the
+    sensitivity indices, else the distributions."""
+    names = [f[0] for f in rep.figures]
+    for want in KEY_FIGURES:
+        if want in names:
+            return names.index(want)
+    return 0 if names else None
 
 
 def _html(
@@ -624,28 +782,49 @@ def _html(
 ) -> str:
     name = results.spec.name
     partial = "partial" if info["completed"] + info["failed"] < info["expected"] else ""
+    diff, reference = rep.paired or (None, analysis.reference_arm(results))
+    key = _key_figure(rep)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>prisonsim report: {_esc(name)}</title><style>{CSS}</style></head><body>",
+        "<div class='first-page'>",
         f"<h1>Experiment report: {_esc(name)}</h1>",
         f"<p class='question'><b>Question.</b> {_esc(results.spec.question or 'not stated')}</p>",
         f"<p class='status {partial}'>{_esc(head)}</p>",
+        _findings_html(findings(results, diff, reference, n_boot=n_boot, seed=seed), results),
     ]
+    if key is not None:
+        parts.append(_figure_html(*rep.figures[key], cls="key"))
+    parts.append("</div>")
     if rep.notes:
         parts.append(
             "<ul>" + "".join(f"<li class='warn'>{_esc(n)}</li>" for n in rep.notes) + "</ul>"
         )
-    parts += ["<h2>Design</h2>", _design_section(results), "<h2>Figures</h2>"]
+    parts += [
+        "<h2>What this model is and is not</h2>",
+        f"<p>{_esc(SCOPE)}</p>",
+        "<h2>Outcomes</h2>",
+        _glossary(results),
+        "<h2>Design</h2>",
+        _design_section(results),
+        "<h2>Figures</h2>",
+    ]
     if not rep.figures:
         parts.append("<p>No figures: the store has no finished run yet.</p>")
-    for fname, title, b64, caption in rep.figures:
-        parts.append(
-            f"<figure id='{_esc(fname)}'><h3>{_esc(title)}</h3>"
-            f"<img alt='{_esc(title)}' src='data:image/png;base64,{b64}'>"
-            f"<figcaption>{_esc(caption)} <span class='small'>({_esc(fname)}.png)</span>"
-            "</figcaption></figure>"
-        )
-    parts.append("<h2>Tables</h2>")
+    parts += [_figure_html(*f) for k, f in enumerate(rep.figures) if k != key]
+    parts += _tables_html(rep)
+    parts += [
+        "<h2>Failures</h2>",
+        _failures(results),
+        "<h2>Provenance</h2>",
+        _provenance(results, info, n_boot, seed),
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def _tables_html(rep: _Report) -> list[str]:
+    parts = ["<h2>Tables</h2>"]
     listed = []
     for tname, title, shown, caption, nrows in rep.tables:
         if shown is None:
@@ -659,17 +838,7 @@ def _html(
         parts.append(
             "<h3>Other tables (CSV only)</h3><ul class='small'>" + "".join(listed) + "</ul>"
         )
-    parts += [
-        "<h2>Failures</h2>",
-        _failures(results),
-        "<h2>Provenance</h2>",
-        _provenance(results, info, n_boot, seed),
-        "<p class='scope'>prisonsim is an abstract, non-operational model of a schematic "
-        "facility; its outputs are aggregate counts and durations for comparing policy "
-        "levers, not predictions of any real event.</p>",
-        "</body></html>",
-    ]
-    return "\n".join(parts)
+    return parts
 
 
 # ----------------------------------------------------------------------------- entry points
