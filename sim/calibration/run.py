@@ -26,7 +26,6 @@ from sim.calibration.abc import (
     model_values,
     run_abc,
     targets_of,
-    unit_of,
 )
 from sim.calibration.config import CalibrationSpec
 from sim.calibration.posterior import from_unit_frame
@@ -139,8 +138,8 @@ def calibrate(
     finished = store.status().get("state") == "finished"
     store.set_status(state="running" if not finished else "finished")
     history = run_abc(spec, str(history_path(store.path)), runner, resume, finished)
-    logits, weights = history.get_distribution(m=0, t=history.max_t)
-    posterior = from_unit_frame(logits.map(unit_of), weights, spec.priors)
+    unit, weights = history.get_distribution(m=0, t=history.max_t)
+    posterior = from_unit_frame(unit, weights, spec.priors)
     store.write_posterior(posterior)
     elapsed = time.monotonic() - runner.t0
     runs, _ = store.count()
