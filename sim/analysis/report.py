@@ -694,7 +694,7 @@ SCOPE = (
     "uprising at a detention facility, at the scale of public reporting on the January 2022 "
     "attack on Ghwayran prison, Hasakah. It is deliberately abstract: a schematic grid, "
     "never a real site; agents are states and probabilities moving on distance fields, with "
-    "no weapons, tactics or routes; the external force's behaviour is fixed and simple and "
+    "no arms, tactics or routes modelled; the external force's behaviour is fixed and simple and "
     "nothing searches for a better attack; experiments vary defensive and policy levers and "
     "outside uncertainties. Its outputs are aggregate counts and durations for comparing "
     "policy levers under the same conditions. They are not forecasts of any real event, and "
