@@ -100,7 +100,7 @@ def _group_name(group: list[str], arms: Sequence[str], names: Mapping[str, str])
     else the arms' names joined."""
     if len(group) > 1 and group == list(arms[len(arms) - len(group) :]):
         return f"{names[group[0]]} and beyond"
-    return " = ".join(names[a] for a in group) if len(group) > 1 else names[group[0]]
+    return ", ".join(names[a] for a in group) if len(group) > 1 else names[group[0]]
 
 
 def mechanism(levers: Sequence[str]) -> str:
@@ -247,8 +247,12 @@ def _run_item(
             f" {', '.join(names[a] for a in later)}: no outcome differs from {head} beyond "
             "its 95 % interval (runs paired on seed)."
         )
-    if len(merged) > 1:
-        text += f" No further change beyond {head}." + mechanism(results.levers)
+    tail = merged == list(arms[len(arms) - len(merged) :])
+    if len(merged) > 1 and not later:
+        text += f" No further change beyond {head}." + (mechanism(results.levers) if tail else "")
+    elif later:  # no change detected is not no change: say so, and name a mechanism only
+        text += f" No further change detected beyond {head} with these runs."  # for the tail
+        text += mechanism(results.levers) if tail else ""
     return text[0].upper() + text[1:]
 
 
