@@ -44,7 +44,7 @@ def targets_against_ranges(runs: dict[str, pd.DataFrame], targets: Targets) -> F
             ax.plot(i + jitter, v, "o", ms=2.2, alpha=0.35, color=SIMULATED)
             ax.boxplot(v, positions=[i], widths=0.5, showfliers=False)
             shares.append(f"{np.mean((v >= r.low) & (v <= r.high)):.0%}")
-        ax.set_xticks(range(len(names)), names)
+        ax.set_xticks(range(len(names)), [n.replace(", ", ",\n") for n in names], fontsize=8)
         ax.set_ylabel(label(outcome))
         ax.set_title(f"{short(outcome)}: inside {' / '.join(shares)}", fontsize=10)
     for ax in axes[n:]:
@@ -84,7 +84,8 @@ def tallies_against_reports(
         ax.set_xlim(0, max(max(tally.hours) + 24, 24))
         ax.set_xlabel("time since the event began (h)")
         ax.set_ylabel(f"{short(outcome)}, running count (persons)")
-        ax.set_title(f"{short(outcome)}: tally of {', '.join(tally.dates)}", fontsize=10)
+        span = f"{tally.dates[0]} to {tally.dates[-1]}" if tally.dates else ""
+        ax.set_title(f"{short(outcome)}: reported tally, {span}", fontsize=10)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=4, frameon=False)
     return fig
