@@ -233,8 +233,7 @@ def response_curves(table: pd.DataFrame, lever: str, outcomes: Sequence[str]) ->
         ax.set_xlabel(label(lever) + (", binned" if binned else ""))
         ax.set_ylabel(label(outcome, mean=True))
         ax.set_title(short(outcome))
-    if axes:
-        axes[0].legend(loc="lower left", frameon=True)
+    _legend_below(fig, axes)
     band = ", 95% bootstrap interval" if table["ci_low"].notna().any() else ""
     fig.suptitle(
         f"Response to {short(lever).lower()}: mean over replicates"
@@ -572,8 +571,7 @@ def sobol_bars(table: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
             "Sobol index (share of output variance)",
             short(outcome),
         )
-    if axes:
-        axes[0].legend(loc="lower right")
+    _legend_below(fig, axes)
     fig.suptitle("Sobol sensitivity indices with 95% bootstrap intervals", fontsize=11)
     return fig
 
@@ -605,8 +603,7 @@ def morris_bars(table: pd.DataFrame, outcomes: Sequence[str]) -> Figure:
             f"Elementary effect over the full range ({unit(outcome) or '-'})",
             short(outcome),
         )
-    if axes:
-        axes[0].legend(loc="lower right")
+    _legend_below(fig, axes)
     fig.suptitle("Morris screening: μ* with 95% bootstrap interval, σ", fontsize=11)
     return fig
 
