@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -51,8 +52,11 @@ def _calibrate(config: Path, out: Path, *extra: str) -> list[str]:
 
 
 def _stored_runs(db: Path) -> int:
+    """Runs in ``db`` so far (read-only: connecting must not create the file first)."""
+    if not db.exists():
+        return 0
     try:
-        with sqlite3.connect(db, timeout=5) as con:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as con:
             return con.execute("SELECT COUNT(*) FROM evaluations").fetchone()[0]
     except sqlite3.Error:
         return 0
