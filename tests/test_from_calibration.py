@@ -62,6 +62,7 @@ def test_draws_follow_the_weights():
         (("from_calibration: ghwayran_2022_calibrated_posterior.csv",
           "from_calibration: nowhere.csv"), "no such file"),
         (("  from_calibration:", "  attackers: {}\n  from_calibration:"), "list no others"),
+        (("samples: 8 ", "samples: 1000000000000 "), "is too many"),  # not drawn first
     ],
 )  # fmt: skip
 def test_mistakes_in_from_calibration_are_one_line_each(tmp_path, capsys, edit, expected):

@@ -81,7 +81,13 @@ from sim.experiments.contract import (
     Point,
     arm_label,
 )
-from sim.experiments.design import MAX_LEVELS, as_param_value, build_points, posterior_draws
+from sim.experiments.design import (
+    MAX_LEVELS,
+    MAX_SAMPLES,
+    as_param_value,
+    build_points,
+    posterior_draws,
+)
 from sim.experiments.seeds import SEED_RANGE, seed_in_range
 from sim.model.outcomes import OUTCOMES
 from sim.model.params import PARAMS, defaults
@@ -477,7 +483,9 @@ def _calibration_draws(
     if message:
         check.add(where, message)
         return None, []
-    return str(ref), posterior_draws(rows, weights, design.samples or 0, shape.master_seed)
+    if not 1 <= (design.samples or 0) <= MAX_SAMPLES:  # the design's checks say why
+        return str(ref), []
+    return str(ref), posterior_draws(rows, weights, design.samples, shape.master_seed)
 
 
 def read_posterior_samples(path: Path) -> tuple[list[dict[str, Any]], list[float], str]:
