@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -152,7 +151,3 @@ def calibrate(
         runner.ran,
         elapsed,
     )
-
-
-def history_exists(store_path: Path) -> bool:
-    return history_path(store_path).exists()
