@@ -60,7 +60,10 @@ class Param:
                 return int(value)
             raise TypeError(f"expected a whole number, got {value!r}")
         if isinstance(value, int | float):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # a whole number beyond any float
+                raise ValueError(f"{value} is too large for a number") from None
         raise TypeError(f"expected a number, got {value!r}")
 
     def in_bounds(self, value: float | int | bool) -> bool:
