@@ -202,5 +202,5 @@ def test_closed_blocks_hold_their_inmates(teaching_params):
 def test_a_number_beyond_any_float_is_refused_as_a_bad_value(teaching_params, name):
     """Through the Python API too (the file loaders refuse it before): a ValueError naming
     the value, not an OverflowError from deep in the model."""
-    with pytest.raises(ValueError, match="too large|outside"):
+    with pytest.raises(ValueError, match=r"too large|outside"):
         FacilityModel(seed=1, **{**teaching_params, name: 10**400})

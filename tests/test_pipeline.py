@@ -10,6 +10,9 @@ run, do not stop the analysis.
 
 from __future__ import annotations
 
+import html as html_lib
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +21,7 @@ from SALib.analyze import morris, sobol
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
+from sim.analysis import plots
 from sim.analysis.tables import DEFAULT_SEED
 from sim.experiments.store import load_results
 from sim.model.params import PARAMS
@@ -96,3 +100,53 @@ def test_report_indices_equal_salib_run_directly(tmp_path, design):
         else:
             for stat in ("mu", "mu_star", "sigma", "mu_star_conf"):
                 assert np.allclose(got[stat], si[stat], rtol=1e-9), (outcome, stat)
+
+
+def _finding_items(html: str) -> list[str]:
+    section = html[html.index("<section class='findings'>") :]
+    section = section[: section.index("</section>")]
+    return [html_lib.unescape(i) for i in re.findall(r"<li>(.*?)</li>", section, re.S)]
+
+
+def _expected_order(design: str, rows: pd.DataFrame) -> list[str] | None:
+    """Levers the findings should name for one outcome, in order (None: unresolved)."""
+    if design == "sobol":
+        if (rows.loc[rows["index"] == "ST", "value"] > 1).any():
+            return None
+        rows, value = rows[rows["index"] == "S1"], "value"
+    else:
+        value = "mu_star"
+    named = rows[rows["ci_low"] > 0].sort_values(value, ascending=False, kind="stable")
+    return [plots.short(p).lower() for p in named["parameter"]]
+
+
+@pytest.mark.parametrize("design", sorted(DESIGNS))
+def test_a_sensitivity_report_says_in_words_which_levers_move_each_outcome(tmp_path, design):
+    exp = _experiment(tmp_path, design)
+    exp.write_text(exp.read_text().replace("samples: 8", "samples: 64"))  # resolves some
+    db = tmp_path / f"sens_{design}.db"
+    assert prisonsim("sweep", str(exp), "--out", str(db), cwd=ROOT).returncode == 0
+    r = prisonsim("report", str(db), "--out", str(tmp_path / "report"), cwd=ROOT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    items = _finding_items((tmp_path / "report" / "report.html").read_text())
+    table = pd.read_csv(tmp_path / "report" / f"{design}_indices.csv")
+    checked = 0
+    for outcome, rows in table.groupby("outcome", sort=False):
+        item = next(i for i in items if i.startswith(f"{plots.short(outcome)}:"))
+        value = "value" if design == "sobol" else "mu_star"
+        if rows[value].isna().all():
+            assert "no index" in item, item
+            continue
+        order = _expected_order(design, rows)
+        if order is None:
+            assert "unresolved" in item, item
+        elif not order:
+            assert "distinguishable from 0 with these" in item, item
+        else:
+            named = item.split("not distinguishable")[0]
+            places = [named.index(f"{lever} (") for lever in order]
+            assert places == sorted(places), (item, order)
+            others = set(plots.short(p).lower() for p in FACTORS) - set(order)
+            assert not any(f"{o} (" in named for o in others), (item, order)
+            checked += 1
+    assert checked, f"no outcome had a lever to name: {items}"

@@ -270,3 +270,96 @@ def _failure_remarks(results: Results, names: Mapping[str, str]) -> list[str]:
         f"{names.get(a, a)}: {n} run(s) failed; its comparisons rest on the runs that finished."
         for a, n in counts.items()
     ]
+
+
+# ----------------------------------------------------------------------------- sensitivity
+SENSITIVITY_READING = {
+    "sobol": (
+        "A first-order Sobol index is the share of an outcome's variance over the design "
+        "that one varied input explains on its own; an input is named when the 95 % "
+        "interval of its index excludes 0. What the first-order indices leave unexplained "
+        "is interaction between inputs or run-to-run noise."
+    ),
+    "morris": (
+        "μ* is the mean absolute elementary effect (SALib): the change of the outcome, "
+        "scaled to a move across the input's whole range, from one-at-a-time steps with "
+        "the other inputs held; an input is named when the 95 % interval of its μ* "
+        "excludes 0. A spread σ above μ* means the effect depends on where the other "
+        "inputs stand (interaction, non-linearity) or on run-to-run noise."
+    ),
+}
+
+
+def sensitivity_findings(
+    found: Findings, kind: str, table: pd.DataFrame, outcomes: Sequence[str]
+) -> Findings:
+    """``found`` for a one-arm Sobol or Morris design, with one sentence per outcome from
+    its sensitivity ``table`` (:func:`sim.analysis.tables.sobol_indices` or
+    ``morris_indices``) in place of the arm comparisons; remarks are kept."""
+    sentence = _sobol_sentence if kind == "sobol" else _morris_sentence
+    items = []
+    for o in outcomes:
+        rows = table[table["outcome"] == o]
+        if not rows.empty:
+            items.append(f"{plots.short(o)}: {sentence(rows, o)}")
+    title = "Sobol' sensitivity" if kind == "sobol" else "Morris screening"
+    lead = f"{title}: which of the varied inputs move each outcome over the design's ranges."
+    return Findings(lead, tuple(items), (*found.remarks, SENSITIVITY_READING[kind]))
+
+
+def _named(rows: pd.DataFrame, value: str) -> tuple[pd.DataFrame, list[str]]:
+    """Rows whose interval excludes 0, largest ``value`` first, and the other inputs."""
+    ok = rows[rows[value].notna()]
+    resolved = ok[ok["ci_low"] > 0].sort_values(value, ascending=False, kind="stable")
+    rest = [plots.short(p).lower() for p in ok["parameter"] if p not in set(resolved["parameter"])]
+    return resolved, rest
+
+
+def _sobol_sentence(rows: pd.DataFrame, outcome: str) -> str:
+    s1 = rows[rows["index"] == "S1"]
+    if s1["value"].isna().all():
+        return "no index (the outcome is constant or missing)."
+    if (rows.loc[rows["index"] == "ST", "value"] > 1).any():
+        return "indices unresolved (a total index above 1): raise the samples before reading."
+    resolved, rest = _named(s1, "value")
+    if resolved.empty:
+        return "no input's first-order index is distinguishable from 0 with these samples."
+    parts = [
+        f"{plots.short(r['parameter']).lower()} ({plots.fmt(r['value'])}"
+        + (", 95 % interval " if k == 0 else ", ")
+        + f"{plots.fmt(max(r['ci_low'], 0))} to {plots.fmt(r['ci_high'])})"
+        for k, (_, r) in enumerate(resolved.iterrows())
+    ]
+    text = f"varies most with {', then '.join(parts)}"
+    explained = float(s1["value"].clip(lower=0).sum())
+    text += f"; first-order effects explain about {100 * min(explained, 1):.0f} % of its variance"
+    return text + (f"; not distinguishable from 0: {', '.join(rest)}." if rest else ".")
+
+
+def _magnitude(value: float, outcome: str) -> str:
+    """``34.6 persons``; a share or 0/1 outcome's effect as a bare number."""
+    u = plots.unit(outcome)
+    return plots.fmt(value) if u in ("share", "0/1") else f"{plots.fmt(value)} {u}".strip()
+
+
+def _morris_sentence(rows: pd.DataFrame, outcome: str) -> str:
+    if rows["mu_star"].isna().all():
+        return "no index (the outcome is missing)."
+    resolved, rest = _named(rows, "mu_star")
+    if resolved.empty:
+        return "no input's μ* is distinguishable from 0 with these trajectories."
+    parts = [
+        f"{plots.short(r['parameter']).lower()} (μ* {_magnitude(r['mu_star'], outcome)}"
+        + (", 95 % interval " if k == 0 else ", ")
+        + f"{plots.fmt(r['ci_low'])} to {plots.fmt(r['ci_high'])})"
+        for k, (_, r) in enumerate(resolved.iterrows())
+    ]
+    bent = [
+        plots.short(r["parameter"]).lower()
+        for _, r in resolved.iterrows()
+        if r["sigma"] > r["mu_star"]
+    ]
+    text = f"largest effects from {', then '.join(parts)}"
+    if bent:
+        text += f"; σ above μ* for {', '.join(bent)}"
+    return text + (f"; not distinguishable from 0: {', '.join(rest)}." if rest else ".")

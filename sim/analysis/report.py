@@ -35,7 +35,13 @@ import pandas as pd
 from sim import __version__
 from sim.analysis import plots
 from sim.analysis import tables as analysis
-from sim.analysis.findings import Findings, constant_outcomes, findings, identical_groups
+from sim.analysis.findings import (
+    Findings,
+    constant_outcomes,
+    findings,
+    identical_groups,
+    sensitivity_findings,
+)
 from sim.experiments.contract import SENSITIVITY_DESIGNS, Factor, Results, Session
 from sim.experiments.store import load_results
 from sim.model.outcomes import OUTCOMES
@@ -67,6 +73,7 @@ class _Report:
     notes: list[str] = field(default_factory=list)  # warnings shown near the top
     tables: list[tuple[str, str, pd.DataFrame | None, str, int]] = field(default_factory=list)
     paired: tuple[pd.DataFrame, str] | None = None  # paired differences and their reference
+    sensitivity: tuple[str, pd.DataFrame] | None = None  # design kind, its indices
 
     def figure(self, name: str, title: str, draw: Callable[[], Any], caption: str = "") -> None:
         """Draw, save ``name.png`` and keep it for the HTML; a failure becomes a note."""
@@ -586,6 +593,7 @@ def _draw_sensitivity(d: _Drawing) -> None:
     except analysis.SensitivityError as exc:
         d.rep.notes.append(f"No {kind} indices: {exc}.")
         return
+    d.rep.sensitivity = (kind, table)
     note = next((n for n in table["note"] if n), "")
     title = f"{kind.capitalize()} sensitivity"
     shown = _sensitivity_wide(table, kind, d.outcomes)
@@ -716,6 +724,23 @@ def uncertainty_source(results: Results) -> str:
     )
 
 
+def _findings(
+    results: Results,
+    rep: _Report,
+    diff: pd.DataFrame | None,
+    reference: str | None,
+    n_boot: int,
+    seed: int,
+) -> Findings:
+    """The findings in words: arm comparisons, or for a one-arm sensitivity design the
+    levers that move each outcome."""
+    found = findings(results, diff, reference, n_boot=n_boot, seed=seed)
+    if rep.sensitivity is None or len(results.arms) > 1:
+        return found
+    kind, table = rep.sensitivity
+    return sensitivity_findings(found, kind, table, list(results.outcomes))
+
+
 def _findings_html(found: Findings, results: Results) -> str:
     items = "".join(f"<li>{_esc(i)}</li>" for i in found.items)
     remarks = [*found.remarks, uncertainty_source(results)]
@@ -791,7 +816,7 @@ def _html(
         f"<h1>Experiment report: {_esc(name)}</h1>",
         f"<p class='question'><b>Question.</b> {_esc(results.spec.question or 'not stated')}</p>",
         f"<p class='status {partial}'>{_esc(head)}</p>",
-        _findings_html(findings(results, diff, reference, n_boot=n_boot, seed=seed), results),
+        _findings_html(_findings(results, rep, diff, reference, n_boot, seed), results),
     ]
     if key is not None:
         parts.append(_figure_html(*rep.figures[key], cls="key"))
