@@ -34,7 +34,7 @@ from sim.model.states import Guard, Inmate
 from sim.viz import explain, palette
 from sim.viz.compare import PolicyComparison, shown_counts
 from sim.viz.inputs import DemoModel, changed_values, fit_joint, input_specs
-from sim.viz.runs import run_many, summary_rows
+from sim.viz.runs import difference_svg, pair_rows, run_many, run_pairs, summary_rows
 from sim.viz.scene import dominant_inmate_state, facility_rgb, markers
 from sim.viz.svg import Line, facility_svg, legend_html, time_chart_svg
 
@@ -248,6 +248,36 @@ def test_many_runs_are_the_replicates_of_their_seeds_and_can_stop(scenario):
     assert len(stopped) == 1, f"runs after stop: {len(stopped)}"
     table = summary_rows(runs, ["left_custody"])
     assert table[0][1] == explain.exact(runs["left_custody"].mean()), table
+
+
+def test_many_pairs_are_both_policies_on_the_same_seeds_and_can_stop(scenario):
+    a = dict(scenario.params) | {"guards_per_100_inmates": 2.0}
+    b = dict(scenario.params) | {"guards_per_100_inmates": 10.0}
+    seen: list[int] = []
+    pairs = run_pairs(a, b, [3, 4, 5], on_progress=seen.append)
+    assert seen == [1, 2, 3] and pairs[["seed", "arm"]].values.tolist() == [
+        [3, "A"], [3, "B"], [4, "A"], [4, "B"], [5, "A"], [5, "B"]
+    ]  # fmt: skip
+    for _, row in pairs.iterrows():
+        expected = run_replicate(a if row["arm"] == "A" else b, int(row["seed"])).outcomes
+        assert {k: row[k] for k in expected} == expected, (row["seed"], row["arm"])
+    d = [pairs.loc[(pairs["seed"] == s) & (pairs["arm"] == "B"), "left_custody"].item()
+         - pairs.loc[(pairs["seed"] == s) & (pairs["arm"] == "A"), "left_custody"].item()
+         for s in (3, 4, 5)]  # fmt: skip
+    row = pair_rows(pairs, ["left_custody"])[0]
+    assert row[3].startswith(explain.exact(float(np.mean(d)))), (row, d)
+    lower, same, higher = (int(x) for x in row[4].split(" / "))
+    assert (lower, same, higher) == (sum(x < 0 for x in d), d.count(0), sum(x > 0 for x in d))
+    svg = difference_svg(pairs, "left_custody")
+    assert len(ET.fromstring(svg).findall(".//{http://www.w3.org/2000/svg}circle")) == 3
+    stopped = run_pairs(a, b, range(1, 10), stop=lambda: len(seen) >= 4, on_progress=seen.append)
+    assert stopped["seed"].nunique() == 1, stopped
+
+
+def test_many_pairs_of_identical_policies_differ_by_nothing(scenario):
+    pairs = run_pairs(dict(scenario.params), dict(scenario.params), range(1, 6))
+    for row in pair_rows(pairs, explain.main_outcomes()):
+        assert row[1] == row[2] and row[4] == "0 / 5 / 0", row
 
 
 # ----------------------------------------------------------------------------- compare
@@ -499,6 +529,17 @@ def _compare_page(b: Browser) -> None:
     expect(tables).to_be_visible()
     tables.scroll_into_view_if_needed()
     b.shot("demo_compare_end_1280x720.png")
+    seeds = page.get_by_label("Number of seeds")
+    seeds.fill("12")
+    seeds.press("Enter")
+    b.button("Run A and B 12 times").click()
+    expect(page.locator(".prisonsim-pair-difference")).to_have_count(
+        len(explain.main_outcomes()), timeout=180_000
+    )
+    expect(page.locator(".prisonsim-pairs-caption")).to_contain_text("12 seeds (1 to 12)")
+    expect(page.locator(".prisonsim-pair-difference").first.locator("circle")).to_have_count(12)
+    page.locator(".prisonsim-pairs").scroll_into_view_if_needed()
+    b.shot("demo_compare_many_1280x720.png")
     big = b.open((1920, 1080))
     big.goto(b.url)
     b.expect(big.locator(".prisonsim-legend")).to_be_in_viewport()

@@ -42,7 +42,16 @@ from sim.viz.inputs import (
     load_demo_scenario,
 )
 from sim.viz.palette import inmate_looks
-from sim.viz.runs import DEFAULT_RUNS, MAX_RUNS, distribution_svg, run_many, summary_rows
+from sim.viz.runs import (
+    DEFAULT_RUNS,
+    MAX_RUNS,
+    difference_svg,
+    distribution_svg,
+    pair_rows,
+    run_many,
+    run_pairs,
+    summary_rows,
+)
 from sim.viz.svg import Line, facility_svg, legend_html, nice_ceiling, time_chart_svg
 
 SCENARIO_ENV = "PRISONSIM_DEMO_SCENARIO"
@@ -627,8 +636,8 @@ COMPARE_INTRO = (
     "Two runs with the settings in the sidebar and the same seed ({seed}): the same random "
     "numbers, so with identical levers both runs match step for step. Policy A uses the "
     "sidebar's levers; policy B changes the levers you pick below. A changed lever also "
-    "changes the random draws that follow it, so one pair of runs is an anecdote: use "
-    "<i>Many runs</i> for the spread."
+    "changes the random draws that follow it, so one pair of runs is an anecdote: run both "
+    "over many seeds below for the spread."
 )
 
 
@@ -691,6 +700,98 @@ def ComparePanels(cmp: PolicyComparison):
     html("div", legend_html(), "margin-top: 4px")
     PolicyBInputs()
     CompareTables(cmp, cmp.steps)
+    ManyPairs(cmp)
+
+
+# ----------------------------------------------------------------------------- many pairs
+
+pairs_done = solara.reactive(0)
+pairs_stop = solara.reactive(False)
+pairs_count = solara.reactive(DEFAULT_RUNS)
+pairs_of = solara.reactive(None)  # (sidebar values, policy A, policy B) of the last runs
+
+
+@solara.lab.task(prefer_threaded=True)
+def pairs_task(cmp: PolicyComparison, n: int):
+    """Seeds 1..n of both policies of ``cmp``, one seed after another."""
+    pairs_done.value = 0
+    pairs_stop.value = False
+    a, b = ({**cmp.base, **policy} for policy in (cmp.policy_a, cmp.policy_b))
+    return run_pairs(a, b, range(1, n + 1), on_progress=pairs_done.set,
+                     stop=lambda: pairs_stop.value)  # fmt: skip
+
+
+def start_pairs(cmp: PolicyComparison) -> None:
+    pairs_of.value = (dict(compare_from.value), dict(cmp.policy_a), dict(cmp.policy_b))
+    pairs_task(cmp, int(pairs_count.value))
+
+
+PAIRS_INTRO = (
+    "One pair of runs is an anecdote. Here both policies run with seeds 1 to N: each seed "
+    "gives A and B the same conditions and random numbers, so B − A for one seed is the "
+    "policy's effect in that history plus the noise the change sets off. The spread of "
+    "B − A over the seeds shows whether the difference is more than chance: if the range "
+    "of the mean difference excludes 0, it is."
+)
+
+
+@solara.component
+def ManyPairs(cmp: PolicyComparison):
+    """Both policies over many seeds: B − A per seed, and a table of the mean differences."""
+    task = pairs_task
+    html("h3", "Many runs of both policies", "margin: 12px 0 0 0; font-size: 16px")
+    html("p", PAIRS_INTRO, "font-size: 13.5px; max-width: 1100px; margin: 0")
+    n = pairs_count.value
+    with solara.Row(style="align-items: center"):
+        solara.InputInt("Number of seeds", value=pairs_count, style="max-width: 140px", dense=True)
+        solara.Button(f"Run A and B {n} times", color="primary", on_click=lambda: start_pairs(cmp),
+                      disabled=task.pending or not 1 <= n <= MAX_RUNS)  # fmt: skip
+        solara.Button("Stop", disabled=not task.pending, on_click=lambda: pairs_stop.set(True))
+    if not 1 <= n <= MAX_RUNS:
+        solara.Error(f"Number of seeds: allowed 1 to {MAX_RUNS}.")
+    if task.pending:
+        solara.ProgressLinear(100 * pairs_done.value / max(n, 1), classes=["prisonsim-progress"])
+        solara.Text(f"{pairs_done.value} of {n} seeds done")
+    if task.error:
+        solara.Error(f"The runs failed: {task.exception}")
+    if task.pending or task.latest is None or pairs_of.value is None or task.latest.empty:
+        return
+    values, policy_a, policy_b = pairs_of.value
+    if (policy_a, policy_b) != (cmp.policy_a, cmp.policy_b) or values != compare_from.value:
+        html("div", "<b>These runs are of other settings or policies:</b> run them again to "
+             "compare the two shown above.", "background:#fff3cd;border:1px solid #e0b252;"
+             "border-radius:4px;padding:4px 8px;margin:4px 0;font-size:13px",
+             ["prisonsim-pending"])  # fmt: skip
+    PairResults(task.latest)
+
+
+@solara.component
+def PairResults(pairs):
+    seeds = pairs["seed"].nunique()
+    html("p", f"{seeds} seeds (1 to {seeds}), both policies each. Each dot is one seed's "
+         "B − A; the dashed line is the mean, the orange line 0 (no difference).",
+         "font-size: 13px", ["prisonsim-pairs-caption"])  # fmt: skip
+    outcomes = explain.main_outcomes()
+    with solara.ColumnsResponsive(6, large=4):
+        for name in outcomes:
+            html(
+                "div", difference_svg(pairs, name), "line-height: 0", ["prisonsim-pair-difference"]
+            )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("outcome", "mean of A", "mean of B", "mean of B − A (about 95 % range)",
+                  "seeds with B lower / same / higher")
+    )  # fmt: skip
+    body = "".join(
+        "<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>"
+        for row in pair_rows(pairs, outcomes)
+    )
+    html(
+        "table",
+        f"<tr>{head}</tr>{body}",
+        "font-size: 13px",
+        ["prisonsim-summary", "prisonsim-pairs"],
+    )
 
 
 # ----------------------------------------------------------------------------- layout

@@ -136,7 +136,7 @@ def nice_ticks(lo: float, hi: float, target: int = 5) -> list[float]:
     v = first
     while v <= hi + step * 1e-6:
         if v >= lo - step * 1e-6:
-            ticks.append(round(v, 10))
+            ticks.append(round(v, 10) + 0.0)  # + 0.0: no '-0' label
         v += step
     return ticks
 
@@ -309,7 +309,13 @@ def dot_plot_svg(
         f'style="{FONT}; font-size: 12px" xmlns="http://www.w3.org/2000/svg">',
         f'<text x="{frame.left}" y="15" font-weight="bold" font-size="14">{escape(title)}</text>',
     ]
-    if band is not None:
+    if band is not None and band.low == band.high:  # a reference value: a line
+        bx = frame.x(band.low)
+        parts.append(
+            f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{frame.top}" y2="{frame.y(0):.1f}" '
+            f'stroke="#f28e2b" stroke-width="2"><title>{escape(band.text)}</title></line>'
+        )
+    elif band is not None:
         parts.append(
             f'<rect x="{frame.x(band.low):.1f}" y="{frame.top}" '
             f'width="{max(1.0, frame.x(band.high) - frame.x(band.low)):.1f}" '
