@@ -19,7 +19,7 @@ about the world and no recommendation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -315,6 +315,17 @@ def _named(rows: pd.DataFrame, value: str) -> tuple[pd.DataFrame, list[str]]:
     return resolved, rest
 
 
+def _ranked(resolved: pd.DataFrame, shown: Callable[[pd.Series], str]) -> str:
+    """``a (0.4, 95 % interval 0.3 to 0.5), then b (0.2, 0.1 to 0.3)``: each input with
+    ``shown(row)`` and its interval (the first one says what the interval is)."""
+    return ", then ".join(
+        f"{plots.short(r['parameter']).lower()} ({shown(r)}"
+        + (", 95 % interval " if k == 0 else ", ")
+        + f"{plots.fmt(max(r['ci_low'], 0))} to {plots.fmt(r['ci_high'])})"
+        for k, (_, r) in enumerate(resolved.iterrows())
+    )
+
+
 def _sobol_sentence(rows: pd.DataFrame, outcome: str) -> str:
     s1 = rows[rows["index"] == "S1"]
     if s1["value"].isna().all():
@@ -324,13 +335,7 @@ def _sobol_sentence(rows: pd.DataFrame, outcome: str) -> str:
     resolved, rest = _named(s1, "value")
     if resolved.empty:
         return "no input's first-order index is distinguishable from 0 with these samples."
-    parts = [
-        f"{plots.short(r['parameter']).lower()} ({plots.fmt(r['value'])}"
-        + (", 95 % interval " if k == 0 else ", ")
-        + f"{plots.fmt(max(r['ci_low'], 0))} to {plots.fmt(r['ci_high'])})"
-        for k, (_, r) in enumerate(resolved.iterrows())
-    ]
-    text = f"varies most with {', then '.join(parts)}"
+    text = f"varies most with {_ranked(resolved, lambda r: plots.fmt(r['value']))}"
     explained = float(s1["value"].clip(lower=0).sum())
     text += f"; first-order effects explain about {100 * min(explained, 1):.0f} % of its variance"
     return text + (f"; not distinguishable from 0: {', '.join(rest)}." if rest else ".")
@@ -348,18 +353,13 @@ def _morris_sentence(rows: pd.DataFrame, outcome: str) -> str:
     resolved, rest = _named(rows, "mu_star")
     if resolved.empty:
         return "no input's μ* is distinguishable from 0 with these trajectories."
-    parts = [
-        f"{plots.short(r['parameter']).lower()} (μ* {_magnitude(r['mu_star'], outcome)}"
-        + (", 95 % interval " if k == 0 else ", ")
-        + f"{plots.fmt(r['ci_low'])} to {plots.fmt(r['ci_high'])})"
-        for k, (_, r) in enumerate(resolved.iterrows())
-    ]
     bent = [
         plots.short(r["parameter"]).lower()
         for _, r in resolved.iterrows()
         if r["sigma"] > r["mu_star"]
     ]
-    text = f"largest effects from {', then '.join(parts)}"
+    shown = _ranked(resolved, lambda r: f"μ* {_magnitude(r['mu_star'], outcome)}")
+    text = f"largest effects from {shown}"
     if bent:
         text += f"; σ above μ* for {', '.join(bent)}"
     return text + (f"; not distinguishable from 0: {', '.join(rest)}." if rest else ".")
