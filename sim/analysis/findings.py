@@ -86,7 +86,7 @@ def change_sentence(row: Mapping, first: bool = False) -> str:
     lo, hi = float(row["ci_low"]), float(row["ci_high"])
     word, lo, hi = ("lower", -hi, -lo) if mean < 0 else ("higher", lo, hi)
     span = f"{'95 % interval ' if first else ''}{plots.fmt(lo)} to {plots.fmt(hi)}"
-    return f"{plots.short(outcome).lower()} {_number(abs(mean), outcome)} {word} ({span})"
+    return f"{plots.in_sentence(outcome)} {_number(abs(mean), outcome)} {word} ({span})"
 
 
 def changed(row: Mapping) -> bool:
@@ -123,7 +123,7 @@ def _arm_item(
     if rows.empty or (rows["n"] == 0).all():
         return f"no run shares a seed with {ref}: no paired comparison."
     moved = [r for _, r in rows.iterrows() if changed(r)]
-    still = [plots.short(r["outcome"]).lower() for _, r in rows.iterrows() if not changed(r)]
+    still = [plots.in_sentence(r["outcome"]) for _, r in rows.iterrows() if not changed(r)]
     text = f"against {ref} in the same conditions ({int(rows['n'].max())} paired runs), "
     if not moved:
         return text + "no outcome changed beyond its 95 % interval."
@@ -257,7 +257,7 @@ def _run_item(
 
 
 def _constant_remark(constant: Mapping[str, float]) -> str:
-    parts = [f"{plots.short(o).lower()} was {_number(v, o)}" for o, v in constant.items()]
+    parts = [f"{plots.in_sentence(o)} was {_number(v, o)}" for o, v in constant.items()]
     return f"The same in every run, so not compared or drawn: {'; '.join(parts)}."
 
 
@@ -277,8 +277,9 @@ SENSITIVITY_READING = {
     "sobol": (
         "A first-order Sobol index is the share of an outcome's variance over the design "
         "that one varied input explains on its own; an input is named when the 95 % "
-        "interval of its index excludes 0. What the first-order indices leave unexplained "
-        "is interaction between inputs or run-to-run noise."
+        "interval of its index excludes 0. What a sum of first-order indices below 1 leaves "
+        "unexplained is interaction between inputs or run-to-run noise (the sum is of "
+        "estimates, each as uncertain as its interval)."
     ),
     "morris": (
         "μ* is the mean absolute elementary effect (SALib): the change of the outcome, "
@@ -311,7 +312,7 @@ def _named(rows: pd.DataFrame, value: str) -> tuple[pd.DataFrame, list[str]]:
     """Rows whose interval excludes 0, largest ``value`` first, and the other inputs."""
     ok = rows[rows[value].notna()]
     resolved = ok[ok["ci_low"] > 0].sort_values(value, ascending=False, kind="stable")
-    rest = [plots.short(p).lower() for p in ok["parameter"] if p not in set(resolved["parameter"])]
+    rest = [plots.in_sentence(p) for p in ok["parameter"] if p not in set(resolved["parameter"])]
     return resolved, rest
 
 
@@ -319,7 +320,7 @@ def _ranked(resolved: pd.DataFrame, shown: Callable[[pd.Series], str]) -> str:
     """``a (0.4, 95 % interval 0.3 to 0.5), then b (0.2, 0.1 to 0.3)``: each input with
     ``shown(row)`` and its interval (the first one says what the interval is)."""
     return ", then ".join(
-        f"{plots.short(r['parameter']).lower()} ({shown(r)}"
+        f"{plots.in_sentence(r['parameter'])} ({shown(r)}"
         + (", 95 % interval " if k == 0 else ", ")
         + f"{plots.fmt(max(r['ci_low'], 0))} to {plots.fmt(r['ci_high'])})"
         for k, (_, r) in enumerate(resolved.iterrows())
@@ -336,8 +337,7 @@ def _sobol_sentence(rows: pd.DataFrame, outcome: str) -> str:
     if resolved.empty:
         return "no input's first-order index is distinguishable from 0 with these samples."
     text = f"varies most with {_ranked(resolved, lambda r: plots.fmt(r['value']))}"
-    explained = float(s1["value"].clip(lower=0).sum())
-    text += f"; first-order effects explain about {100 * min(explained, 1):.0f} % of its variance"
+    text += f"; the first-order indices sum to {plots.fmt(float(s1['value'].sum()))}"
     return text + (f"; not distinguishable from 0: {', '.join(rest)}." if rest else ".")
 
 
@@ -354,7 +354,7 @@ def _morris_sentence(rows: pd.DataFrame, outcome: str) -> str:
     if resolved.empty:
         return "no input's μ* is distinguishable from 0 with these trajectories."
     bent = [
-        plots.short(r["parameter"]).lower()
+        plots.in_sentence(r["parameter"])
         for _, r in resolved.iterrows()
         if r["sigma"] > r["mu_star"]
     ]

@@ -80,6 +80,16 @@ def short(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+PROPER_WORDS = frozenset({"Iraqi"})
+"""First words of names that keep their capital inside a sentence."""
+
+
+def in_sentence(name: str) -> str:
+    """:func:`short` for use inside a sentence: ``left custody``, but ``Iraqi share``."""
+    text = short(name)
+    return text if text.split(" ", 1)[0] in PROPER_WORDS else text[:1].lower() + text[1:]
+
+
 def label(name: str, *, mean: bool = False) -> str:
     """Axis label with unit: ``Warning lead time (h)``; a 0/1 outcome's mean is a share."""
     u = unit(name)
