@@ -100,3 +100,22 @@ def test_posterior_central_point_and_resampling_follow_the_weights():
     v = np.array([1.0, 2.0, 3.0])
     assert weighted_quantile(v, np.array([1, 1, 1]), 0.5) == 2.0
     assert math.isclose(weighted_quantile(v, np.array([0, 0, 1.0]), 0.5), 3.0)
+
+
+@pytest.mark.parametrize("dirty", [False, True])
+def test_the_calibrated_scenario_holds_the_central_point_and_the_code_it_ran_with(dirty):
+    """The provenance's commit is the one the calibration started from (given by the
+    store), not git's state after the command has written its own outputs."""
+    import yaml
+
+    from sim.calibration.validate import calibrated_scenario_text
+    from sim.config.scenario import SCENARIO_DIR
+
+    spec = load_calibration("ghwayran_2022")
+    post = pd.read_csv(SCENARIO_DIR / "ghwayran_2022_calibrated_posterior.csv")
+    text = calibrated_scenario_text(spec, post, "p.csv", "abc", ("0123abcd", dirty))
+    doc = yaml.safe_load(text)
+    assert doc["provenance"]["git_commit"] == "0123abcd" + ("+dirty" if dirty else "")
+    assert doc["provenance"]["calibration_sha256"] == "abc"
+    for name, value in central_point(post, spec.priors).items():
+        assert doc["params"][name]["value"] == value, name

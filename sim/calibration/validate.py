@@ -141,13 +141,18 @@ def write_page(
 
 
 def calibrated_scenario_text(
-    spec: CalibrationSpec, posterior: pd.DataFrame, posterior_file: str, calibration_sha: str
+    spec: CalibrationSpec,
+    posterior: pd.DataFrame,
+    posterior_file: str,
+    calibration_sha: str,
+    code: tuple[str | None, bool | None],
 ) -> str:
     """The calibrated scenario file: the base file's parameters with the central point in
     place of each calibrated one (with its 90 % interval), and provenance (including the
-    file of posterior samples written beside it)."""
+    file of posterior samples written beside it). ``code`` is the (git commit, dirty) the
+    calibration ran with, as its store recorded it when it started: asked at the end, git
+    would see the files the calibration itself has just written."""
     from sim import __version__
-    from sim.experiments.storage import git_state
 
     raw, _ = load_mapping(spec.scenario.path, "a scenario file")
     params = dict(raw.get("params") or {})
@@ -159,7 +164,7 @@ def calibrated_scenario_text(
             "source": "calibration",
             "note": f"posterior median; 90 % interval {q5:.4g} to {q95:.4g}",
         }
-    commit, dirty = git_state()
+    commit, dirty = code
     doc = {
         "name": f"{spec.scenario.name}_calibrated",
         "description": f"{spec.scenario.description.strip()} Calibrated by {spec.name}: the "

@@ -129,7 +129,9 @@ def _write_outputs(
         db.with_name(f"{db.stem}_posterior_summary.csv"), index=False
     )
     sha = file_sha256(spec.path)
-    text = calibrated_scenario_text(spec, result.posterior, posterior_out.name, sha)
+    started = store.provenance()
+    code = (started.get("git_commit"), started.get("git_dirty"))
+    text = calibrated_scenario_text(spec, result.posterior, posterior_out.name, sha, code)
     scenario_out.write_text(text)
     print(f"calibrated scenario: {scenario_out}; posterior samples: {posterior_out}")
     runs, series = validate(spec, result.posterior, n, backend)
