@@ -129,15 +129,14 @@ def _write_outputs(
         db.with_name(f"{db.stem}_posterior_summary.csv"), index=False
     )
     sha = file_sha256(spec.path)
-    started = store.provenance()
-    code = (started.get("git_commit"), started.get("git_dirty"))
+    prov = store.provenance()  # written when the calibration started
+    code = (prov.get("git_commit"), prov.get("git_dirty"))
     text = calibrated_scenario_text(spec, result.posterior, posterior_out.name, sha, code)
     scenario_out.write_text(text)
     print(f"calibrated scenario: {scenario_out}; posterior samples: {posterior_out}")
     runs, series = validate(spec, result.posterior, n, backend)
     page_dir = db.with_name(f"{db.stem}_validation")
     page_dir.mkdir(exist_ok=True)
-    prov = store.provenance()
     prov = {k: prov[k] for k in ("calibration_file", "calibration_sha256", "code_version",
                                  "git_commit", "git_dirty") if k in prov}  # fmt: skip
     pngs = write_page(page_dir / "index.html", spec, result.posterior, method, runs, series, prov)

@@ -101,13 +101,20 @@ def pending_note(built_from: dict[str, Any], what: str) -> None:
     """An amber note listing sidebar values that differ from those ``what`` was built with."""
     changes = changed_values(built_from, settings.value)
     if changes:
-        html(
-            "div",
-            f"<b>The sidebar differs from {what}:</b> " + "; ".join(changes) + ".",
-            "background:#fff3cd;border:1px solid #e0b252;border-radius:4px;padding:4px 8px;"
-            "margin:4px 0;font-size:13px",
-            ["prisonsim-pending"],
-        )
+        amber_note(f"<b>The sidebar differs from {what}:</b> " + "; ".join(changes) + ".")
+
+
+def amber_note(text: str) -> None:
+    """A note that the results shown are not of the settings shown."""
+    html("div", text, "background:#fff3cd;border:1px solid #e0b252;border-radius:4px;"
+         "padding:4px 8px;margin:4px 0;font-size:13px", ["prisonsim-pending"])  # fmt: skip
+
+
+def table_html(headers: tuple[str, ...], rows: list[list[str]]) -> str:
+    """The rows of an HTML table, with a header row."""
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<tr>{head}</tr>{body}"
 
 
 # ----------------------------------------------------------------------------- sidebar
@@ -483,15 +490,9 @@ def RunsResults(runs, values: dict[str, Any]):
                 "line-height: 0",
                 ["prisonsim-distribution"],
             )
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("outcome", "mean", "median", "5% to 95% of runs", "lowest to highest")
-    )
-    body = "".join(
-        "<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>"
-        for row in summary_rows(runs, outcomes)
-    )
-    html("table", f"<tr>{head}</tr>{body}", "font-size: 13px", ["prisonsim-summary"])
+    headers = ("outcome", "mean", "median", "5% to 95% of runs", "lowest to highest")
+    html("table", table_html(headers, summary_rows(runs, outcomes)), "font-size: 13px",
+         ["prisonsim-summary"])  # fmt: skip
 
 
 @solara.component
@@ -758,10 +759,8 @@ def ManyPairs(cmp: PolicyComparison):
         return
     values, policy_a, policy_b = pairs_of.value
     if (policy_a, policy_b) != (cmp.policy_a, cmp.policy_b) or values != compare_from.value:
-        html("div", "<b>These runs are of other settings or policies:</b> run them again to "
-             "compare the two shown above.", "background:#fff3cd;border:1px solid #e0b252;"
-             "border-radius:4px;padding:4px 8px;margin:4px 0;font-size:13px",
-             ["prisonsim-pending"])  # fmt: skip
+        amber_note("<b>These runs are of other settings or policies:</b> run them again to "
+                   "compare the two shown above.")  # fmt: skip
     PairResults(task.latest)
 
 
@@ -777,21 +776,10 @@ def PairResults(pairs):
             html(
                 "div", difference_svg(pairs, name), "line-height: 0", ["prisonsim-pair-difference"]
             )
-    head = "".join(
-        f"<th>{h}</th>"
-        for h in ("outcome", "mean of A", "mean of B", "mean of B − A (about 95 % range)",
-                  "seeds with B lower / same / higher")
-    )  # fmt: skip
-    body = "".join(
-        "<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>"
-        for row in pair_rows(pairs, outcomes)
-    )
-    html(
-        "table",
-        f"<tr>{head}</tr>{body}",
-        "font-size: 13px",
-        ["prisonsim-summary", "prisonsim-pairs"],
-    )
+    headers = ("outcome", "mean of A", "mean of B", "mean of B − A (about 95 % range)",
+               "seeds with B lower / same / higher")  # fmt: skip
+    html("table", table_html(headers, pair_rows(pairs, outcomes)), "font-size: 13px",
+         ["prisonsim-summary", "prisonsim-pairs"])  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- layout
