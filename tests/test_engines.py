@@ -49,6 +49,7 @@ def test_engines_agree_under_other_levers(teaching_params):
         "separate_minors": True,
         "step_minutes": 5.0,
         "perimeter_integrity": 0.9,
+        "cordon_build_h": 12.0,
     }
     assert _trajectory(params, 11, "numpy")[1] == _trajectory(params, 11, "compiled")[1]
 
@@ -116,6 +117,16 @@ def test_search_kernel_matches_the_rule(start, t0, t1):
 
     expected = rules.search_hazard_integral(np.array([start]), t0, t1, 0.02, 24.0)[0]
     assert math.isclose(search_integral(start, t0, t1, 0.02, 24.0), expected, rel_tol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "engaged,hours,build_h", [(0, 5.0, 12.0), (150, 0.0, 12.0), (150, 12.0, 12.0), (900, 9.0, 0.0)]
+)
+def test_cordon_kernel_matches_the_rule(engaged, hours, build_h):
+    from sim.model.compiled.phases import cordon_closure
+
+    expected = rules.cordon_closure(engaged, 100, 1.5, 0.9, hours, build_h)
+    assert math.isclose(cordon_closure(engaged, 100, 1.5, 0.9, hours, build_h), expected)
 
 
 # ----------------------------------------------------------------------------- distributions

@@ -152,6 +152,15 @@ def test_cordon_closure_bounds():
     assert rules.cordon_closure(300, 100, 1.5, 0.9) > rules.cordon_closure(150, 100, 1.5, 0.9)
 
 
+def test_cordon_closure_builds_with_time():
+    manned = rules.cordon_closure(150, 100, 1.5, 0.9)
+    assert rules.cordon_closure(150, 100, 1.5, 0.9, hours=0.0, build_h=12.0) == 0.0
+    at_build = rules.cordon_closure(150, 100, 1.5, 0.9, hours=12.0, build_h=12.0)
+    assert at_build == pytest.approx(manned * (1 - math.exp(-1)))
+    assert rules.cordon_closure(150, 100, 1.5, 0.9, 1000.0, 12.0) == pytest.approx(manned)
+    assert rules.cordon_closure(150, 100, 1.5, 0.9, 5.0, 0.0) == manned
+
+
 def test_search_integral_decays_and_starts_at_the_search():
     start = np.array([10.0])
     assert rules.search_hazard_integral(start, 0.0, 10.0, 0.02, 24.0)[0] == 0.0  # not yet

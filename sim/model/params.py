@@ -585,6 +585,16 @@ _DECLARATIONS: list[Param] = [
         group="response",
     ),
     _p(
+        "cordon_build_h",
+        0.0,
+        "h",
+        (0, 168),
+        "setting",
+        "Hours from the start in which the curfew and checkpoints around the site close 63 % "
+        "of the manned cordon (1 - exp(-t / cordon_build_h)); 0: it holds as soon as manned.",
+        group="response",
+    ),
+    _p(
         "at_large_recapture_rate",
         0.02,
         "1/h",

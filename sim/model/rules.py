@@ -181,15 +181,26 @@ def flee_hazard(
 
 
 def cordon_closure(
-    engaged_responders: int, perimeter_cells: int, per_cell: float, c_max: float
+    engaged_responders: int,
+    perimeter_cells: int,
+    per_cell: float,
+    c_max: float,
+    hours: float = 0.0,
+    build_h: float = 0.0,
 ) -> float:
     """Model-level cordon (brief section 2: curfew and search as model-level effects):
-    ``c_max * (1 - exp(-engaged / (perimeter_cells * per_cell)))``.
+    ``c_max * (1 - exp(-engaged / (perimeter_cells * per_cell))) * (1 - exp(-t / build_h))``.
 
     Every responder adds to the cordon with diminishing returns: 63 % of ``c_max`` at
-    ``per_cell`` responders per perimeter cell, 95 % at three times that.
+    ``per_cell`` responders per perimeter cell, 95 % at three times that. The second factor
+    is the time the curfew and checkpoints around the site take to organise, ``t`` hours
+    after the start: 63 % of the closure at ``build_h``; with ``build_h = 0`` the cordon
+    holds as soon as it is manned.
     """
-    return c_max * -np.expm1(-engaged_responders / (perimeter_cells * per_cell))
+    manned = c_max * -np.expm1(-engaged_responders / (perimeter_cells * per_cell))
+    if build_h <= 0.0:
+        return manned
+    return manned * -np.expm1(-hours / build_h)
 
 
 # ----------------------------------------------------------------- response and engagement

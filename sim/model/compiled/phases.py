@@ -115,6 +115,7 @@ P_CALM_PERIOD_H = P["calm_period_h"]
 P_CONTAIN_RATE = P["contain_rate"]
 P_CORDON_MAX = P["cordon_max"]
 P_CORDON_RESPONDERS_PER_CELL = P["cordon_responders_per_cell"]
+P_CORDON_BUILD_H = P["cordon_build_h"]
 P_EXTERNAL_HOLD_H = P["external_hold_h"]
 P_EXTERNAL_WITHDRAW_LOSS_SHARE = P["external_withdraw_loss_share"]
 P_FLEE_RATE = P["flee_rate"]
@@ -201,8 +202,23 @@ def events(cells, inmates, guards, responders, external, consts, params, scalars
     else:
         assault = authority >= params[P_ASSAULT_SUPERIORITY] * uprising and authority > 0
     scalars[ASSAULT] = 1.0 if assault else 0.0
-    per_cell = params[P_CORDON_RESPONDERS_PER_CELL]
-    scalars[CORDON] = params[P_CORDON_MAX] * -math.expm1(-engaged / (consts.n_wall * per_cell))
+    scalars[CORDON] = cordon_closure(
+        engaged,
+        consts.n_wall,
+        params[P_CORDON_RESPONDERS_PER_CELL],
+        params[P_CORDON_MAX],
+        tick_start_h(scalars, consts),
+        params[P_CORDON_BUILD_H],
+    )
+
+
+@njit(cache=True)
+def cordon_closure(engaged, perimeter_cells, per_cell, c_max, hours, build_h):
+    """Mirrors ``rules.cordon_closure``."""
+    manned = c_max * -math.expm1(-engaged / (perimeter_cells * per_cell))
+    if build_h <= 0.0:
+        return manned
+    return manned * -math.expm1(-hours / build_h)
 
 
 # ----------------------------------------------------------------------------- external force

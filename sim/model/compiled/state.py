@@ -35,6 +35,7 @@ PARAM_NAMES = (
     "hardened_surrender_factor",
     "cordon_max",
     "cordon_responders_per_cell",
+    "cordon_build_h",
     "at_large_recapture_rate",
     "search_decay_h",
     "air_support_h",

@@ -4,10 +4,11 @@ In the first tick, each hardened confined adult rises (becomes rioting) with pro
 ``initial_rioter_share``: the internal uprising that began with the assault. Staged
 responders whose arrival tick has come become engaged. Air support is on from
 ``air_support_h``. The cordon's closure (``rules.cordon_closure``) follows the engaged
-responders. Assault or cordon: the reinforcements go into the facility once the authority side's
-total strength is at least ``assault_superiority`` times the uprising's, and fall back to
-the cordon if it drops below ``ASSAULT_HOLD_RATIO`` times it. The warning's effects
-(readiness, earlier reinforcements) were applied when the run was built.
+responders and the hours the curfew has had to organise (``cordon_build_h``). Assault or
+cordon: the reinforcements go into the facility once the authority side's total strength
+is at least ``assault_superiority`` times the uprising's, and fall back to the cordon if it
+drops below ``ASSAULT_HOLD_RATIO`` times it. The warning's effects (readiness, earlier
+reinforcements) were applied when the run was built.
 """
 
 from __future__ import annotations
@@ -47,5 +48,12 @@ def run(w: World) -> None:
         w.assault = authority >= p["assault_superiority"] * uprising and authority > 0
     engaged = int((r.state == Responder.ENGAGED).sum())
     w.cordon = float(
-        rules.cordon_closure(engaged, w.n_wall, p["cordon_responders_per_cell"], p["cordon_max"])
+        rules.cordon_closure(
+            engaged,
+            w.n_wall,
+            p["cordon_responders_per_cell"],
+            p["cordon_max"],
+            (w.tick - 1) * w.tick_h,
+            p["cordon_build_h"],
+        )
     )
