@@ -50,6 +50,7 @@ def test_engines_agree_under_other_levers(teaching_params):
         "step_minutes": 5.0,
         "perimeter_integrity": 0.9,
         "cordon_build_h": 12.0,
+        "siege_pressure_share": 0.2,
     }
     assert _trajectory(params, 11, "numpy")[1] == _trajectory(params, 11, "compiled")[1]
 
@@ -127,6 +128,14 @@ def test_cordon_kernel_matches_the_rule(engaged, hours, build_h):
 
     expected = rules.cordon_closure(engaged, 100, 1.5, 0.9, hours, build_h)
     assert math.isclose(cordon_closure(engaged, 100, 1.5, 0.9, hours, build_h), expected)
+
+
+@pytest.mark.parametrize("authority,uprising", [(0.0, 50.0), (120.0, 0.0), (300.0, 100.0)])
+def test_siege_kernel_matches_the_rule(authority, uprising):
+    from sim.model.compiled.phases import siege_pressure
+
+    expected = rules.siege_pressure(authority, uprising, 0.85, 0.2)
+    assert siege_pressure(authority, uprising, 0.85, 0.2) == expected
 
 
 # ----------------------------------------------------------------------------- distributions

@@ -131,6 +131,18 @@ def test_surrender_needs_authority_in_view_and_grows_with_time():
     assert holdout[0] == pytest.approx(0.025)
 
 
+def test_a_siege_is_a_floor_under_the_pressure_to_surrender():
+    siege = rules.siege_pressure(300.0, 100.0, 0.9, 0.2)
+    assert siege == pytest.approx(0.2 * 0.9 * 0.75)
+    assert rules.siege_pressure(0.0, 100.0, 0.9, 0.2) == 0.0, "no siege without authority"
+    alone = rules.surrender_hazard(np.zeros(1), np.array([5.0]), np.zeros(1), 0.1, 24.0, 1.0, siege)
+    assert alone[0] == pytest.approx(0.1 * siege), "besieged, with no authority in view"
+    facing = rules.surrender_hazard(
+        np.array([2.0]), np.zeros(1), np.zeros(1), 0.1, 24.0, 1.0, siege
+    )
+    assert facing[0] == pytest.approx(0.1), "authority in view weighs more than the siege"
+
+
 def test_containment_is_shared_among_the_inmates_in_contact():
     one = rules.contain_hazard(np.array([2.0]), np.zeros(1), np.array([1.0]), 0.5)[0]
     many = rules.contain_hazard(np.array([2.0]), np.zeros(1), np.array([10.0]), 0.5)[0]

@@ -538,6 +538,16 @@ _DECLARATIONS: list[Param] = [
         group="response",
     ),
     _p(
+        "siege_pressure_share",
+        0.0,
+        "share",
+        (0, 1),
+        "setting",
+        "Pressure to surrender the siege puts on every rioter inside the perimeter, as a share "
+        "of facing authority in view: share x cordon x A / (A + U) over the whole grid.",
+        group="response",
+    ),
+    _p(
         "hardened_surrender_factor",
         0.25,
         "x",

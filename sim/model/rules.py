@@ -228,17 +228,37 @@ def surrender_hazard(
     rate: float,
     fatigue_h: float,
     factor: np.ndarray | float = 1.0,
+    siege: np.ndarray | float = 0.0,
 ) -> np.ndarray:
-    """Hazard of a rioter surrendering: ``rate * A / (A + U) * (1 + t / fatigue_h) * f``.
+    """Hazard of a rioter surrendering: ``rate * max(A / (A + U), s) * (1 + t / fatigue_h) * f``.
 
     Pressure ``A / (A + U)``: authority strength A against the uprising's strength U within
     vision (U includes the rioter), so an isolated rioter facing authority feels it fully
-    and a rioter among many hardly; zero where no authority is within vision. Fatigue: the
-    hazard grows with the hours ``t`` spent rioting. ``f`` is ``hardened_surrender_factor``
-    for hardened rioters (holdouts), else 1. (Assumption.)
+    and a rioter among many hardly; zero where no authority is within vision. ``s`` is the
+    siege's pressure (:func:`siege_pressure`) where the rioter is besieged, the floor of
+    what it feels. Fatigue: the hazard grows with the hours ``t`` spent rioting. ``f`` is
+    ``hardened_surrender_factor`` for hardened rioters (holdouts), else 1. (Assumption.)
     """
     pressure = np.where(authority > 0, authority / np.maximum(authority + uprising, 1e-12), 0.0)
+    pressure = np.maximum(pressure, siege)
     return rate * pressure * (1.0 + hours_rioting / fatigue_h) * factor
+
+
+def siege_pressure(
+    authority_total: float, uprising_total: float, cordon: float, share: float
+) -> float:
+    """Pressure of the siege on every rioter inside the perimeter:
+    ``share * c * A / (A + U)``, A and U the authority's and the uprising's total strengths,
+    c the cordon's closure (:func:`cordon_closure`).
+
+    A model-level effect (brief section 2), as the cordon is: a besieged uprising gives up
+    over days without facing authority in view (the reported surrenders came in waves over
+    24-27 Jan, before the last buildings were retaken). ``share`` = ``siege_pressure_share``
+    weighs it against facing authority directly; 0 without a siege or without authority.
+    """
+    if authority_total <= 0.0:
+        return 0.0
+    return share * cordon * authority_total / (authority_total + uprising_total)
 
 
 def attrition_hazard(enemy_strength: np.ndarray, own_count: np.ndarray, rate: float) -> np.ndarray:

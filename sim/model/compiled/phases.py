@@ -116,6 +116,7 @@ P_CONTAIN_RATE = P["contain_rate"]
 P_CORDON_MAX = P["cordon_max"]
 P_CORDON_RESPONDERS_PER_CELL = P["cordon_responders_per_cell"]
 P_CORDON_BUILD_H = P["cordon_build_h"]
+P_SIEGE_PRESSURE_SHARE = P["siege_pressure_share"]
 P_EXTERNAL_HOLD_H = P["external_hold_h"]
 P_EXTERNAL_WITHDRAW_LOSS_SHARE = P["external_withdraw_loss_share"]
 P_FLEE_RATE = P["flee_rate"]
@@ -500,13 +501,17 @@ def response(
         if guards.state[i] == ON_POST and upr_count(guards.pos[i], near_v) > 0:
             guards.state[i] = RESPONDING
     w = weights(cells.cp_held, consts, params)
-    _contain(grid, inmates, external, consts, params, scalars, near1, near_v, w)
+    authority, uprising = total_strengths(
+        cells, inmates, guards, responders, external, consts, params
+    )
+    siege = siege_pressure(authority, uprising, scalars[CORDON], params[P_SIEGE_PRESSURE_SHARE])
+    _contain(grid, inmates, external, consts, params, scalars, near1, near_v, w, siege)
     _search(inmates, consts, params, scalars)
     _hostages(guards, consts, params, scalars, counts, near1, tick)
 
 
 @njit(cache=True)
-def _contain(grid, inmates, external, consts, params, scalars, near1, near_v, w):
+def _contain(grid, inmates, external, consts, params, scalars, near1, near_v, w, siege):
     tick = int(scalars[TICK])
     t0 = tick_start_h(scalars, consts)
     n = grid.block.shape[0]
@@ -535,6 +540,8 @@ def _contain(grid, inmates, external, consts, params, scalars, near1, near_v, w)
         if s == RIOTING:
             a, u = auth_strength(c, near_v, w), upr_strength(c, near_v, w)
             pressure = a / max(a + u, 1e-12) if a > 0 else 0.0
+            if not outside:
+                pressure = max(pressure, siege)
             factor = hard if inmates.hardened[i] else 1.0
             hours = t0 - inmates.riot_since[i]
             hazard = hazard + rate_s * pressure * (1.0 + hours / fatigue) * factor
@@ -550,6 +557,14 @@ def _contain(grid, inmates, external, consts, params, scalars, near1, near_v, w)
         inmates.last_change[i] = tick
         if new[i] == CONFINED:
             inmates.calm_until[i] = t_h + calm
+
+
+@njit(cache=True)
+def siege_pressure(authority_total, uprising_total, cordon, share):
+    """Mirrors ``rules.siege_pressure``."""
+    if authority_total <= 0.0:
+        return 0.0
+    return share * cordon * authority_total / (authority_total + uprising_total)
 
 
 @njit(cache=True)

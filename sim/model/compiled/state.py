@@ -32,6 +32,7 @@ PARAM_NAMES = (
     "contain_rate",
     "surrender_rate",
     "surrender_fatigue_h",
+    "siege_pressure_share",
     "hardened_surrender_factor",
     "cordon_max",
     "cordon_responders_per_cell",

@@ -12,7 +12,9 @@
    hold the facility.
 3. Surrender: a rioter also gives up at ``rules.surrender_hazard``: pressure from authority
    within vision against the uprising there, rising with the hours spent rioting, lower for
-   hardened rioters; zero where no authority is within vision.
+   hardened rioters; zero where no authority is within vision, except that a rioter inside
+   the perimeter feels at least the siege's pressure (``rules.siege_pressure``: the
+   cordon and the balance of the whole grid, weighed by ``siege_pressure_share``).
 4. Search: an escaped inmate is recaptured at a hazard that starts at
    ``at_large_recapture_rate`` when the search for it starts (its escape, or the first
    reinforcements' arrival if later) and decays with ``search_decay_h``
@@ -26,7 +28,12 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model import rules
-from sim.model.phases.common import cell_sums, contested_zones, uprising_presence
+from sim.model.phases.common import (
+    cell_sums,
+    contested_zones,
+    total_strengths,
+    uprising_presence,
+)
 from sim.model.states import Guard, Inmate
 from sim.model.streams import Draw
 from sim.model.world import World
@@ -65,6 +72,7 @@ def _contain(w, auth1, upr1, resp1, targets1, auth_v, upr_v) -> None:
     hazard = np.where((state == Inmate.UNCONTROLLED) & held_zone, 0.0, hazard)
     rioting = state == Inmate.RIOTING
     t0 = (w.tick - 1) * w.tick_h
+    siege = rules.siege_pressure(*total_strengths(w), w.cordon, p["siege_pressure_share"])
     surrender = rules.surrender_hazard(
         auth_v[pos],
         upr_v[pos],
@@ -72,6 +80,7 @@ def _contain(w, auth1, upr1, resp1, targets1, auth_v, upr_v) -> None:
         p["surrender_rate"],
         p["surrender_fatigue_h"],
         np.where(im.hardened[idx], p["hardened_surrender_factor"], 1.0),
+        np.where(outside, 0.0, siege),
     )
     hazard = hazard + np.where(rioting, surrender, 0.0)
     caught = w.uniform(Draw.CONTAIN, im.uid[idx]) < w.probability(hazard)
