@@ -689,25 +689,64 @@ def _hits(group, kind, enemy, own, rate, k, dt, tick):
 
 # ----------------------------------------------------------------------------- movement
 @njit(cache=True)
-def _credit(credit, moving, step):
-    """Earn movement credit while moving (capped), lose it when not."""
-    for i in range(credit.shape[0]):
-        if moving[i]:
-            credit[i] = min(credit[i] + step, 1.0 + step)
-        else:
-            credit[i] = 0.0
+def _earn(credit, i, moving, step):
+    """Earn movement credit while moving (capped), lose it when not; whether agent ``i``
+    has earned a hop."""
+    if not moving:
+        credit[i] = 0.0
+        return False
+    credit[i] = min(credit[i] + step, 1.0 + step)
+    return credit[i] >= 1.0 - 1e-9
 
 
 @njit(cache=True)
-def _plan(kind, moving, group, dist, neighbours, intact, keys, plan, m):
-    """Append the hops of one mover kind to ``plan`` (index, kind, target, priority)
-    from position ``m``; returns the new length."""
-    credit, pos, uid = group.credit, group.pos, group.uid
+def _ready_inmates(inmates, step, flee_ready, seek_ready):
+    """Movement credit of the inmates; the fleeing and the hardened rioters who earned a hop
+    into ``flee_ready`` and ``seek_ready``, in index order. Returns both counts."""
+    state, hardened, credit = inmates.state, inmates.hardened, inmates.credit
+    n_flee = n_seek = 0
+    for i in range(state.shape[0]):
+        flee = state[i] == FLEEING
+        seek = state[i] == RIOTING and hardened[i]
+        if not _earn(credit, i, flee or seek, step):
+            continue
+        if flee:
+            flee_ready[n_flee] = i
+            n_flee += 1
+        else:
+            seek_ready[n_seek] = i
+            n_seek += 1
+    return n_flee, n_seek
+
+
+@njit(cache=True)
+def _ready_agents(kind, group, step, ready):
+    """Movement credit of the external force (kind 2: approaching or inside), guards (3:
+    responding) or responders (4: engaged); those who earned a hop into ``ready``."""
+    state, credit = group.state, group.credit
+    n_ready = 0
+    for i in range(state.shape[0]):
+        s = state[i]
+        if kind == 2:
+            moving = s == APPROACHING or s == INSIDE
+        elif kind == 3:
+            moving = s == RESPONDING
+        else:
+            moving = s == ENGAGED
+        if _earn(credit, i, moving, step):
+            ready[n_ready] = i
+            n_ready += 1
+    return n_ready
+
+
+@njit(cache=True)
+def _plan(kind, ready, group, dist, neighbours, intact, keys, plan, m):
+    """Append the hops of the ``ready`` movers of one kind to ``plan`` (index, kind, target,
+    priority) from position ``m``; returns the new length."""
+    pos, uid = group.pos, group.uid
     out_idx, out_kind, out_target, out_prio = plan
     kc, kp = keys
-    for i in range(moving.shape[0]):
-        if not moving[i] or credit[i] < 1.0 - 1e-9:
-            continue
+    for i in ready:
         nxt = choose_next_dist(pos[i], dist, neighbours, uniform(kc, uid[i]))
         if nxt == pos[i] or (kind == 2 and intact[nxt]):
             continue
@@ -746,28 +785,27 @@ def movement(
     tick = int(scalars[TICK])
     keys = (key(consts, D_CHOICE, tick), key(consts, D_PRIORITY, tick))
     step = params[P_MOVE_CELLS_PER_H] * consts.tick_h
-    flee = inmates.state == FLEEING
-    seek = (inmates.state == RIOTING) & inmates.hardened
-    ext_moving = (external.state == APPROACHING) | (external.state == INSIDE)
-    g_moving = guards.state == RESPONDING
-    r_moving = responders.state == ENGAGED
-    _credit(inmates.credit, flee | seek, step)
-    _credit(external.credit, ext_moving, step)
-    _credit(guards.credit, g_moving, step)
-    _credit(responders.credit, r_moving, step)
-    total = flee.shape[0] + ext_moving.shape[0] + g_moving.shape[0] + r_moving.shape[0]
+    n_inmates = inmates.state.shape[0]
+    total = n_inmates + external.state.shape[0] + guards.state.shape[0]
+    total += responders.state.shape[0]
     plan = (
         np.empty(total, dtype=np.int64),  # agent index
         np.empty(total, dtype=np.int64),  # mover kind
         np.empty(total, dtype=np.int64),  # target cell
         np.empty(total),  # keyed priority
     )
+    flee_ready = np.empty(n_inmates, dtype=np.int64)
+    ready = np.empty(total, dtype=np.int64)  # the seekers', then each group's in turn
+    n_flee, n_seek = _ready_inmates(inmates, step, flee_ready, ready)
     nb, intact = grid.neighbours, fields.intact
-    m = _plan(0, flee, inmates, fields.flee, nb, intact, keys, plan, 0)
-    m = _plan(1, seek, inmates, fields.cp, nb, intact, keys, plan, m)
-    m = _plan(2, ext_moving, external, fields.ext, nb, intact, keys, plan, m)
-    m = _plan(3, g_moving, guards, fields.guard, nb, intact, keys, plan, m)
-    m = _plan(4, r_moving, responders, fields.responder, nb, intact, keys, plan, m)
+    m = _plan(0, flee_ready[:n_flee], inmates, fields.flee, nb, intact, keys, plan, 0)
+    m = _plan(1, ready[:n_seek], inmates, fields.cp, nb, intact, keys, plan, m)
+    n_ready = _ready_agents(2, external, step, ready)
+    m = _plan(2, ready[:n_ready], external, fields.ext, nb, intact, keys, plan, m)
+    n_ready = _ready_agents(3, guards, step, ready)
+    m = _plan(3, ready[:n_ready], guards, fields.guard, nb, intact, keys, plan, m)
+    n_ready = _ready_agents(4, responders, step, ready)
+    m = _plan(4, ready[:n_ready], responders, fields.responder, nb, intact, keys, plan, m)
     if m > 0:
         idx, kind, target, prio = plan[0][:m], plan[1][:m], plan[2][:m], plan[3][:m]
         n = grid.block.shape[0]
