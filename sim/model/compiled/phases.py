@@ -411,6 +411,8 @@ def uprising(
 @njit(cache=True)
 def _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start):
     nb = cells.block_open.shape[0]
+    if cells.block_open.all():
+        return  # nothing left to seize (most of a run): skip counting the rioters
     rioters = np.zeros(nb, dtype=np.int64)
     any_riot = False
     for i in range(start.shape[0]):
@@ -419,7 +421,7 @@ def _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start):
             b = grid.block[inmates.pos[i]]
             if b >= 0:
                 rioters[b] += 1
-    if not any_riot or cells.block_open.all():
+    if not any_riot:
         return
     on = np.zeros(nb, dtype=np.int64)
     for i in range(guards.state.shape[0]):
@@ -492,9 +494,12 @@ def response(
     near_v,
 ):
     cell_counts(inmates, guards, responders, external, counts)
-    which = (C_GUARDS, C_RESPONDERS, C_EXTERNAL, C_RIOTERS, C_TARGETS)
+    # Within vision only the rioters and the external force: the guards and responders in
+    # view are those ``uprising`` summed (it moves no one and changes no guard or responder).
     vision = int(params[P_VISION])
-    box_counts(counts, which, consts.width, consts.height, 1, near1, vision, near_v)
+    width, height = consts.width, consts.height
+    box_counts(counts, (C_EXTERNAL, C_RIOTERS), width, height, 1, near1, vision, near_v)
+    box_counts(counts, (C_GUARDS, C_RESPONDERS, C_TARGETS), width, height, 1, near1)
     tick = int(scalars[TICK])
     for i in range(guards.state.shape[0]):
         if guards.state[i] == ON_POST and upr_count(guards.pos[i], near_v) > 0:
