@@ -505,17 +505,19 @@ def response(
         if guards.state[i] == ON_POST and upr_count(guards.pos[i], near_v) > 0:
             guards.state[i] = RESPONDING
     w = weights(cells.cp_held, consts, params)
-    _contain(grid, inmates, external, consts, params, scalars, near1, near_v, w)
+    _contain(grid, inmates, consts, params, scalars, counts, near1, near_v, w)
     _search(inmates, consts, params, scalars)
     _hostages(guards, consts, params, scalars, counts, near1, tick)
 
 
 @njit(cache=True)
-def _contain(grid, inmates, external, consts, params, scalars, near1, near_v, w):
+def _contain(grid, inmates, consts, params, scalars, counts, near1, near_v, w):
     tick = int(scalars[TICK])
     t0 = tick_start_h(scalars, consts)
-    n = grid.block.shape[0]
-    contested = contested_zones(grid, uprising_presence(inmates, external, n), consts.n_zones)
+    # The uprising's presence per cell (``uprising_presence``) is its rioters plus the
+    # external force, both in this phase's fresh head counts.
+    presence = counts[C_RIOTERS] + counts[C_EXTERNAL]
+    contested = contested_zones(grid, presence, consts.n_zones)
     k = key(consts, D_CONTAIN, tick)
     rate, rate_s = params[P_CONTAIN_RATE], params[P_SURRENDER_RATE]
     fatigue, hard = params[P_SURRENDER_FATIGUE_H], params[P_HARDENED_SURRENDER_FACTOR]
@@ -572,18 +574,31 @@ def search_integral(start, t0, t1, rate, decay):
 
 
 @njit(cache=True)
+def search_bound(t0, t1, rate, decay):
+    """At least :func:`search_integral` over [t0, t1] whatever the start, and so at least the
+    chance of recapture (1 - e^-x <= x): the hazard never exceeds ``rate``, so the integral
+    is at most rate (t1 - t0); the margin covers the rounding of the exponentials and
+    differences (of order 1e-16 relative to t1 and decay)."""
+    return rate * ((t1 - t0) + 1e-9 * (1.0 + abs(t1) + decay))
+
+
+@njit(cache=True)
 def _search(inmates, consts, params, scalars):
     tick = int(scalars[TICK])
     t1 = scalars[TICK] * consts.tick_h
     k = key(consts, D_SEARCH, tick)
     rate, decay = params[P_AT_LARGE_RECAPTURE_RATE], params[P_SEARCH_DECAY_H]
     arrival_h = (consts.first_arrival_tick - 1) * consts.tick_h
+    bound = search_bound(t1 - consts.tick_h, t1, rate, decay)
     for i in range(inmates.state.shape[0]):
         if inmates.state[i] != ESCAPED or inmates.last_change[i] >= tick:
             continue
+        u = uniform(k, inmates.uid[i])
+        if u >= bound:
+            continue  # above any fugitive's chance this tick (exact shortcut)
         start = search_start_h(inmates.escaped_at[i], arrival_h)
         integral = search_integral(start, t1 - consts.tick_h, t1, rate, decay)
-        if uniform(k, inmates.uid[i]) < -math.expm1(-integral):
+        if u < -math.expm1(-integral):
             inmates.state[i] = RECAPTURED
             inmates.last_change[i] = tick
 
