@@ -412,6 +412,8 @@ def uprising(
 @njit(cache=True)
 def _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start):
     nb = cells.block_open.shape[0]
+    if cells.block_open.all():
+        return  # nothing left to seize (most of a run): skip counting the rioters
     rioters = np.zeros(nb, dtype=np.int64)
     any_riot = False
     for i in range(start.shape[0]):
@@ -420,7 +422,7 @@ def _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start):
             b = grid.block[inmates.pos[i]]
             if b >= 0:
                 rioters[b] += 1
-    if not any_riot or cells.block_open.all():
+    if not any_riot:
         return
     on = np.zeros(nb, dtype=np.int64)
     for i in range(guards.state.shape[0]):
@@ -493,9 +495,12 @@ def response(
     near_v,
 ):
     cell_counts(inmates, guards, responders, external, counts)
-    which = (C_GUARDS, C_RESPONDERS, C_EXTERNAL, C_RIOTERS, C_TARGETS)
+    # Within vision only the rioters and the external force: the guards and responders in
+    # view are those ``uprising`` summed (it moves no one and changes no guard or responder).
     vision = int(params[P_VISION])
-    box_counts(counts, which, consts.width, consts.height, 1, near1, vision, near_v)
+    width, height = consts.width, consts.height
+    box_counts(counts, (C_EXTERNAL, C_RIOTERS), width, height, 1, near1, vision, near_v)
+    box_counts(counts, (C_GUARDS, C_RESPONDERS, C_TARGETS), width, height, 1, near1)
     tick = int(scalars[TICK])
     for i in range(guards.state.shape[0]):
         if guards.state[i] == ON_POST and upr_count(guards.pos[i], near_v) > 0:
@@ -505,17 +510,19 @@ def response(
         cells, inmates, guards, responders, external, consts, params
     )
     siege = siege_pressure(authority, uprising, scalars[CORDON], params[P_SIEGE_PRESSURE_SHARE])
-    _contain(grid, inmates, external, consts, params, scalars, near1, near_v, w, siege)
+    _contain(grid, inmates, consts, params, scalars, counts, near1, near_v, w, siege)
     _search(inmates, consts, params, scalars)
     _hostages(guards, consts, params, scalars, counts, near1, tick)
 
 
 @njit(cache=True)
-def _contain(grid, inmates, external, consts, params, scalars, near1, near_v, w, siege):
+def _contain(grid, inmates, consts, params, scalars, counts, near1, near_v, w, siege):
     tick = int(scalars[TICK])
     t0 = tick_start_h(scalars, consts)
-    n = grid.block.shape[0]
-    contested = contested_zones(grid, uprising_presence(inmates, external, n), consts.n_zones)
+    # The uprising's presence per cell (``uprising_presence``) is its rioters plus the
+    # external force, both in this phase's fresh head counts.
+    presence = counts[C_RIOTERS] + counts[C_EXTERNAL]
+    contested = contested_zones(grid, presence, consts.n_zones)
     k = key(consts, D_CONTAIN, tick)
     rate, rate_s = params[P_CONTAIN_RATE], params[P_SURRENDER_RATE]
     fatigue, hard = params[P_SURRENDER_FATIGUE_H], params[P_HARDENED_SURRENDER_FACTOR]
@@ -582,18 +589,31 @@ def search_integral(start, t0, t1, rate, decay):
 
 
 @njit(cache=True)
+def search_bound(t0, t1, rate, decay):
+    """At least :func:`search_integral` over [t0, t1] whatever the start, and so at least the
+    chance of recapture (1 - e^-x <= x): the hazard never exceeds ``rate``, so the integral
+    is at most rate (t1 - t0); the margin covers the rounding of the exponentials and
+    differences (of order 1e-16 relative to t1 and decay)."""
+    return rate * ((t1 - t0) + 1e-9 * (1.0 + abs(t1) + decay))
+
+
+@njit(cache=True)
 def _search(inmates, consts, params, scalars):
     tick = int(scalars[TICK])
     t1 = scalars[TICK] * consts.tick_h
     k = key(consts, D_SEARCH, tick)
     rate, decay = params[P_AT_LARGE_RECAPTURE_RATE], params[P_SEARCH_DECAY_H]
     arrival_h = (consts.first_arrival_tick - 1) * consts.tick_h
+    bound = search_bound(t1 - consts.tick_h, t1, rate, decay)
     for i in range(inmates.state.shape[0]):
         if inmates.state[i] != ESCAPED or inmates.last_change[i] >= tick:
             continue
+        u = uniform(k, inmates.uid[i])
+        if u >= bound:
+            continue  # above any fugitive's chance this tick (exact shortcut)
         start = search_start_h(inmates.escaped_at[i], arrival_h)
         integral = search_integral(start, t1 - consts.tick_h, t1, rate, decay)
-        if uniform(k, inmates.uid[i]) < -math.expm1(-integral):
+        if u < -math.expm1(-integral):
             inmates.state[i] = RECAPTURED
             inmates.last_change[i] = tick
 
@@ -704,25 +724,64 @@ def _hits(group, kind, enemy, own, rate, k, dt, tick):
 
 # ----------------------------------------------------------------------------- movement
 @njit(cache=True)
-def _credit(credit, moving, step):
-    """Earn movement credit while moving (capped), lose it when not."""
-    for i in range(credit.shape[0]):
-        if moving[i]:
-            credit[i] = min(credit[i] + step, 1.0 + step)
-        else:
-            credit[i] = 0.0
+def _earn(credit, i, moving, step):
+    """Earn movement credit while moving (capped), lose it when not; whether agent ``i``
+    has earned a hop."""
+    if not moving:
+        credit[i] = 0.0
+        return False
+    credit[i] = min(credit[i] + step, 1.0 + step)
+    return credit[i] >= 1.0 - 1e-9
 
 
 @njit(cache=True)
-def _plan(kind, moving, group, dist, neighbours, intact, keys, plan, m):
-    """Append the hops of one mover kind to ``plan`` (index, kind, target, priority)
-    from position ``m``; returns the new length."""
-    credit, pos, uid = group.credit, group.pos, group.uid
+def _ready_inmates(inmates, step, flee_ready, seek_ready):
+    """Movement credit of the inmates; the fleeing and the hardened rioters who earned a hop
+    into ``flee_ready`` and ``seek_ready``, in index order. Returns both counts."""
+    state, hardened, credit = inmates.state, inmates.hardened, inmates.credit
+    n_flee = n_seek = 0
+    for i in range(state.shape[0]):
+        flee = state[i] == FLEEING
+        seek = state[i] == RIOTING and hardened[i]
+        if not _earn(credit, i, flee or seek, step):
+            continue
+        if flee:
+            flee_ready[n_flee] = i
+            n_flee += 1
+        else:
+            seek_ready[n_seek] = i
+            n_seek += 1
+    return n_flee, n_seek
+
+
+@njit(cache=True)
+def _ready_agents(kind, group, step, ready):
+    """Movement credit of the external force (kind 2: approaching or inside), guards (3:
+    responding) or responders (4: engaged); those who earned a hop into ``ready``."""
+    state, credit = group.state, group.credit
+    n_ready = 0
+    for i in range(state.shape[0]):
+        s = state[i]
+        if kind == 2:
+            moving = s == APPROACHING or s == INSIDE
+        elif kind == 3:
+            moving = s == RESPONDING
+        else:
+            moving = s == ENGAGED
+        if _earn(credit, i, moving, step):
+            ready[n_ready] = i
+            n_ready += 1
+    return n_ready
+
+
+@njit(cache=True)
+def _plan(kind, ready, group, dist, neighbours, intact, keys, plan, m):
+    """Append the hops of the ``ready`` movers of one kind to ``plan`` (index, kind, target,
+    priority) from position ``m``; returns the new length."""
+    pos, uid = group.pos, group.uid
     out_idx, out_kind, out_target, out_prio = plan
     kc, kp = keys
-    for i in range(moving.shape[0]):
-        if not moving[i] or credit[i] < 1.0 - 1e-9:
-            continue
+    for i in ready:
         nxt = choose_next_dist(pos[i], dist, neighbours, uniform(kc, uid[i]))
         if nxt == pos[i] or (kind == 2 and intact[nxt]):
             continue
@@ -761,28 +820,27 @@ def movement(
     tick = int(scalars[TICK])
     keys = (key(consts, D_CHOICE, tick), key(consts, D_PRIORITY, tick))
     step = params[P_MOVE_CELLS_PER_H] * consts.tick_h
-    flee = inmates.state == FLEEING
-    seek = (inmates.state == RIOTING) & inmates.hardened
-    ext_moving = (external.state == APPROACHING) | (external.state == INSIDE)
-    g_moving = guards.state == RESPONDING
-    r_moving = responders.state == ENGAGED
-    _credit(inmates.credit, flee | seek, step)
-    _credit(external.credit, ext_moving, step)
-    _credit(guards.credit, g_moving, step)
-    _credit(responders.credit, r_moving, step)
-    total = flee.shape[0] + ext_moving.shape[0] + g_moving.shape[0] + r_moving.shape[0]
+    n_inmates = inmates.state.shape[0]
+    total = n_inmates + external.state.shape[0] + guards.state.shape[0]
+    total += responders.state.shape[0]
     plan = (
         np.empty(total, dtype=np.int64),  # agent index
         np.empty(total, dtype=np.int64),  # mover kind
         np.empty(total, dtype=np.int64),  # target cell
         np.empty(total),  # keyed priority
     )
+    flee_ready = np.empty(n_inmates, dtype=np.int64)
+    ready = np.empty(total, dtype=np.int64)  # the seekers', then each group's in turn
+    n_flee, n_seek = _ready_inmates(inmates, step, flee_ready, ready)
     nb, intact = grid.neighbours, fields.intact
-    m = _plan(0, flee, inmates, fields.flee, nb, intact, keys, plan, 0)
-    m = _plan(1, seek, inmates, fields.cp, nb, intact, keys, plan, m)
-    m = _plan(2, ext_moving, external, fields.ext, nb, intact, keys, plan, m)
-    m = _plan(3, g_moving, guards, fields.guard, nb, intact, keys, plan, m)
-    m = _plan(4, r_moving, responders, fields.responder, nb, intact, keys, plan, m)
+    m = _plan(0, flee_ready[:n_flee], inmates, fields.flee, nb, intact, keys, plan, 0)
+    m = _plan(1, ready[:n_seek], inmates, fields.cp, nb, intact, keys, plan, m)
+    n_ready = _ready_agents(2, external, step, ready)
+    m = _plan(2, ready[:n_ready], external, fields.ext, nb, intact, keys, plan, m)
+    n_ready = _ready_agents(3, guards, step, ready)
+    m = _plan(3, ready[:n_ready], guards, fields.guard, nb, intact, keys, plan, m)
+    n_ready = _ready_agents(4, responders, step, ready)
+    m = _plan(4, ready[:n_ready], responders, fields.responder, nb, intact, keys, plan, m)
     if m > 0:
         idx, kind, target, prio = plan[0][:m], plan[1][:m], plan[2][:m], plan[3][:m]
         n = grid.block.shape[0]
