@@ -506,10 +506,12 @@ def response(
         if guards.state[i] == ON_POST and upr_count(guards.pos[i], near_v) > 0:
             guards.state[i] = RESPONDING
     w = weights(cells.cp_held, consts, params)
-    authority, uprising = total_strengths(
-        cells, inmates, guards, responders, external, consts, params
-    )
-    siege = siege_pressure(authority, uprising, scalars[CORDON], params[P_SIEGE_PRESSURE_SHARE])
+    share, siege = params[P_SIEGE_PRESSURE_SHARE], 0.0
+    if share > 0.0:  # counting the two sides costs a pass over every agent: only if used
+        authority, uprising = total_strengths(
+            cells, inmates, guards, responders, external, consts, params
+        )
+        siege = siege_pressure(authority, uprising, scalars[CORDON], share)
     _contain(grid, inmates, consts, params, scalars, counts, near1, near_v, w, siege)
     _search(inmates, consts, params, scalars)
     _hostages(guards, consts, params, scalars, counts, near1, tick)
