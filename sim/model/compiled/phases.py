@@ -817,8 +817,6 @@ def occupancy(n, inmates, guards, responders, external):
 def movement(
     grid, cells, inmates, guards, responders, external, fields, consts, params, scalars, closed
 ):
-    refresh_structure_fields(grid, cells, inmates, fields, scalars, closed)
-    refresh_authority_fields(grid, cells, inmates, guards, external, fields, consts, scalars)
     tick = int(scalars[TICK])
     keys = (key(consts, D_CHOICE, tick), key(consts, D_PRIORITY, tick))
     step = params[P_MOVE_CELLS_PER_H] * consts.tick_h
@@ -831,18 +829,26 @@ def movement(
         np.empty(total, dtype=np.int64),  # target cell
         np.empty(total),  # keyed priority
     )
+    # Who earned a hop first (it reads no field), so only the fields they use are updated.
     flee_ready = np.empty(n_inmates, dtype=np.int64)
-    ready = np.empty(total, dtype=np.int64)  # the seekers', then each group's in turn
-    n_flee, n_seek = _ready_inmates(inmates, step, flee_ready, ready)
+    seek_ready = np.empty(n_inmates, dtype=np.int64)
+    n_flee, n_seek = _ready_inmates(inmates, step, flee_ready, seek_ready)
+    ext_ready = np.empty(external.state.shape[0], dtype=np.int64)
+    n_ext = _ready_agents(2, external, step, ext_ready)
+    guard_ready = np.empty(guards.state.shape[0], dtype=np.int64)
+    n_guard = _ready_agents(3, guards, step, guard_ready)
+    resp_ready = np.empty(responders.state.shape[0], dtype=np.int64)
+    n_resp = _ready_agents(4, responders, step, resp_ready)
+    refresh_structure_fields(grid, cells, inmates, fields, scalars, closed)
+    refresh_authority_fields(
+        grid, cells, inmates, guards, external, fields, consts, scalars, n_guard > 0, n_resp > 0
+    )
     nb, intact = grid.neighbours, fields.intact
     m = _plan(0, flee_ready[:n_flee], inmates, fields.flee, nb, intact, keys, plan, 0)
-    m = _plan(1, ready[:n_seek], inmates, fields.cp, nb, intact, keys, plan, m)
-    n_ready = _ready_agents(2, external, step, ready)
-    m = _plan(2, ready[:n_ready], external, fields.ext, nb, intact, keys, plan, m)
-    n_ready = _ready_agents(3, guards, step, ready)
-    m = _plan(3, ready[:n_ready], guards, fields.guard, nb, intact, keys, plan, m)
-    n_ready = _ready_agents(4, responders, step, ready)
-    m = _plan(4, ready[:n_ready], responders, fields.responder, nb, intact, keys, plan, m)
+    m = _plan(1, seek_ready[:n_seek], inmates, fields.cp, nb, intact, keys, plan, m)
+    m = _plan(2, ext_ready[:n_ext], external, fields.ext, nb, intact, keys, plan, m)
+    m = _plan(3, guard_ready[:n_guard], guards, fields.guard, nb, intact, keys, plan, m)
+    m = _plan(4, resp_ready[:n_resp], responders, fields.responder, nb, intact, keys, plan, m)
     if m > 0:
         idx, kind, target, prio = plan[0][:m], plan[1][:m], plan[2][:m], plan[3][:m]
         n = grid.block.shape[0]

@@ -125,7 +125,7 @@ class Fields(NamedTuple):
     last_guard_ground: np.ndarray
     last_resp_goal: np.ndarray
     last_resp_ground: np.ndarray
-    computed: np.ndarray  # [authority fields computed at least once]
+    computed: np.ndarray  # [guard field, responder field] computed at least once
     heap_cells: np.ndarray
     heap_keys: np.ndarray
 
@@ -177,7 +177,7 @@ def pack(w: World) -> tuple:
     fields = Fields(
         *(np.full(n, np.inf) for _ in range(5)),
         *(np.zeros(n, dtype=bool) for _ in range(5)),
-        np.zeros(1, dtype=bool),
+        np.zeros(2, dtype=bool),
         np.zeros(heap, dtype=np.int64),
         np.zeros(heap),
     )

@@ -134,8 +134,16 @@ def contested_zones(grid, upr, n_zones):
 
 
 @njit(cache=True)
-def refresh_authority_fields(grid, cells, inmates, guards, external, fields, consts, scalars):
-    """``phases.common.refresh_authority_fields``: toward trouble, for guards and responders."""
+def refresh_authority_fields(
+    grid, cells, inmates, guards, external, fields, consts, scalars, need_guard, need_resp
+):
+    """``phases.common.refresh_authority_fields``: toward trouble, for guards and responders.
+
+    Only the fields asked for are brought up to date (``need_guard``, ``need_resp``: some
+    guard or responder moves this tick); the other keeps the inputs it was last computed
+    from, so it is recomputed when next needed if they changed meanwhile."""
+    if not (need_guard or need_resp):
+        return
     n = grid.block.shape[0]
     t_h = scalars[_TICK] * consts.tick_h
     upr = uprising_presence(inmates, external, n)
@@ -173,32 +181,21 @@ def refresh_authority_fields(grid, cells, inmates, guards, external, fields, con
         else:
             resp_cost[c] = 1.0 if grid.is_outside[c] else INF
             resp_goal[c] = grid.cordon_ring[c] or (trouble[c] and grid.is_outside[c])
-    _recompute_if_changed(
-        guard_cost,
-        guard_goal,
-        fields.last_guard_ground,
-        fields.last_guard_goal,
-        fields.guard,
-        grid,
-        fields,
-    )
-    _recompute_if_changed(
-        resp_cost,
-        resp_goal,
-        fields.last_resp_ground,
-        fields.last_resp_goal,
-        fields.responder,
-        grid,
-        fields,
-    )
-    fields.computed[0] = True
+    if need_guard:
+        last = (fields.last_guard_ground, fields.last_guard_goal)
+        _recompute_if_changed(guard_cost, guard_goal, last, fields.guard, grid, fields, 0)
+    if need_resp:
+        last = (fields.last_resp_ground, fields.last_resp_goal)
+        _recompute_if_changed(resp_cost, resp_goal, last, fields.responder, grid, fields, 1)
 
 
 @njit(cache=True)
-def _recompute_if_changed(cost, goal, last_ground, last_goal, dist, grid, fields):
+def _recompute_if_changed(cost, goal, last, dist, grid, fields, slot):
     """A unit-cost field toward ``goal``, recomputed only when its goals or ground changed
-    since the last time (the result would be the same)."""
-    same = fields.computed[0]
+    since it was last computed (the result would be the same); ``slot`` is its flag in
+    ``fields.computed``."""
+    last_ground, last_goal = last
+    same = fields.computed[slot]
     for c in range(cost.shape[0]):
         ground = np.isfinite(cost[c])
         if ground != last_ground[c] or goal[c] != last_goal[c]:
@@ -207,3 +204,4 @@ def _recompute_if_changed(cost, goal, last_ground, last_goal, dist, grid, fields
         last_goal[c] = goal[c]
     if not same:
         distance_unit(cost, np.flatnonzero(goal), grid.neighbours, dist, fields.heap_cells)
+    fields.computed[slot] = True
