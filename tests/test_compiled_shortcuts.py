@@ -18,3 +18,31 @@ def test_search_bound_is_at_least_every_fugitives_chance():
         chance = -np.expm1(-integral)
         bound = search_bound(t1 - dt, t1, rate, decay)
         assert (integral <= bound).all() and (chance <= bound).all()
+
+
+def test_a_field_stopped_at_the_needed_cells_has_the_whole_fields_values_there():
+    from sim.config.scenario import load_scenario
+    from sim.model import FacilityModel
+    from sim.model.compiled.core import distance_unit, distance_unit_until
+
+    params = load_scenario("ghwayran_2022").params
+    neighbours = FacilityModel(seed=0, **params).world.graph.neighbours
+    n = neighbours.shape[0]
+    rng = np.random.default_rng(11)
+    queue = np.zeros(8 * n + 16, dtype=np.int64)
+    stopped_early = 0
+    for _ in range(60):
+        cost = np.where(rng.random(n) < rng.uniform(0.05, 0.5), np.inf, 1.0)
+        goals = rng.choice(n, size=rng.integers(1, 40), replace=False)
+        whole = np.empty(n)
+        distance_unit(cost, goals, neighbours, whole, queue)
+        needed = rng.choice(n, size=rng.integers(1, 60))
+        part = np.empty(n)
+        is_whole = distance_unit_until(cost, goals, neighbours, part, queue, needed)
+        np.testing.assert_array_equal(part[needed], whole[needed])
+        if is_whole:
+            np.testing.assert_array_equal(part, whole)
+        stopped_early += not is_whole
+    assert stopped_early > 10  # the shortcut is taken, not only the whole search
+    assert distance_unit_until(cost, goals, neighbours, part, queue, needed[:0])
+    np.testing.assert_array_equal(part, whole)

@@ -89,6 +89,19 @@ def distance(cost, goals, neighbours, dist, heap_cells, heap_keys):
 @njit(cache=True)
 def distance_unit(cost, goals, neighbours, dist, queue):
     """:func:`distance` when every enterable cell costs 1: breadth-first search, O(cells)."""
+    distance_unit_until(cost, goals, neighbours, dist, queue, np.zeros(0, dtype=np.int64))
+
+
+@njit(cache=True)
+def distance_unit_until(cost, goals, neighbours, dist, queue, needed):
+    """:func:`distance_unit`, stopped as soon as every cell of ``needed`` (with repeats;
+    empty: none, so the whole field) has its distance. Returns whether the field is whole.
+
+    In a breadth-first search a cell's first distance is its final one, so the distances
+    of the needed cells are those of the whole field; cells not reached when it stops keep
+    infinity, so only the needed cells may be read. A needed cell that cannot be entered
+    and is not a goal keeps infinity in the whole field too, so it is not waited for.
+    """
     dist[:] = INF
     head = 0
     tail = 0
@@ -97,7 +110,14 @@ def distance_unit(cost, goals, neighbours, dist, queue):
             dist[g] = 0.0
             queue[tail] = g
             tail += 1
-    while head < tail:
+    waiting = 0
+    for c in needed:
+        if np.isfinite(cost[c]) and dist[c] == INF:
+            dist[c] = -1.0  # a mark: waited for, not yet reached
+            waiting += 1
+    if needed.shape[0] == 0:
+        waiting = -1  # the whole field
+    while head < tail and waiting != 0:
         v = queue[head]
         head += 1
         if not np.isfinite(cost[v]):
@@ -105,10 +125,19 @@ def distance_unit(cost, goals, neighbours, dist, queue):
         nd = dist[v] + 1.0
         for j in range(neighbours.shape[1]):
             u = neighbours[v, j]
-            if u >= 0 and np.isfinite(cost[u]) and nd < dist[u]:
-                dist[u] = nd
-                queue[tail] = u
-                tail += 1
+            if u < 0 or not np.isfinite(cost[u]):
+                continue
+            if dist[u] < 0.0:
+                waiting -= 1
+            elif not nd < dist[u]:
+                continue
+            dist[u] = nd
+            queue[tail] = u
+            tail += 1
+    for c in needed:
+        if dist[c] < 0.0:
+            dist[c] = INF  # waited for but unreachable: the whole field's value
+    return head >= tail
 
 
 @njit(cache=True, inline="always")

@@ -840,10 +840,13 @@ def movement(
     resp_ready = np.empty(responders.state.shape[0], dtype=np.int64)
     n_resp = _ready_agents(4, responders, step, resp_ready)
     refresh_structure_fields(grid, cells, inmates, fields, scalars, closed)
+    nb = grid.neighbours
+    guard_cells = _read_cells(guards.pos, guard_ready[:n_guard], nb)
+    resp_cells = _read_cells(responders.pos, resp_ready[:n_resp], nb)
     refresh_authority_fields(
-        grid, cells, inmates, guards, external, fields, consts, scalars, n_guard > 0, n_resp > 0
+        grid, cells, inmates, guards, external, fields, consts, scalars, guard_cells, resp_cells
     )
-    nb, intact = grid.neighbours, fields.intact
+    intact = fields.intact
     m = _plan(0, flee_ready[:n_flee], inmates, fields.flee, nb, intact, keys, plan, 0)
     m = _plan(1, seek_ready[:n_seek], inmates, fields.cp, nb, intact, keys, plan, m)
     m = _plan(2, ext_ready[:n_ext], external, fields.ext, nb, intact, keys, plan, m)
@@ -855,6 +858,23 @@ def movement(
         movers = (inmates, guards, responders, external)
         _resolve(n, consts.cell_capacity, movers, idx, kind, target, prio)
     _arrive(grid, inmates, external, scalars, consts)
+
+
+@njit(cache=True)
+def _read_cells(pos, ready, neighbours):
+    """The cells whose distances the ``ready`` movers read: each one's cell and neighbours
+    (with repeats; -1 for no neighbour left out)."""
+    out = np.empty(ready.shape[0] * (neighbours.shape[1] + 1), dtype=np.int64)
+    k = 0
+    for i in ready:
+        c = pos[i]
+        out[k] = c
+        k += 1
+        for j in range(neighbours.shape[1]):
+            if neighbours[c, j] >= 0:
+                out[k] = neighbours[c, j]
+                k += 1
+    return out[:k]
 
 
 @njit(cache=True)

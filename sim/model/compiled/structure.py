@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.model.compiled.core import distance, distance_unit
+from sim.model.compiled.core import distance, distance_unit, distance_unit_until
 from sim.model.compiled.sums import (
     AGITATED,
     CAPTURED,
@@ -135,13 +135,16 @@ def contested_zones(grid, upr, n_zones):
 
 @njit(cache=True)
 def refresh_authority_fields(
-    grid, cells, inmates, guards, external, fields, consts, scalars, need_guard, need_resp
+    grid, cells, inmates, guards, external, fields, consts, scalars, guard_cells, resp_cells
 ):
     """``phases.common.refresh_authority_fields``: toward trouble, for guards and responders.
 
-    Only the fields asked for are brought up to date (``need_guard``, ``need_resp``: some
-    guard or responder moves this tick); the other keeps the inputs it was last computed
-    from, so it is recomputed when next needed if they changed meanwhile."""
+    Each field is brought up to date only at the cells a mover of its kind reads this tick
+    (``guard_cells``, ``resp_cells``: the cells of those who earned a hop and their
+    neighbours, with repeats; empty when none moves). A field skipped, or computed only
+    as far as those cells, is recomputed when next needed; a whole one is kept with the
+    inputs it was computed from, and reused while they do not change."""
+    need_guard, need_resp = guard_cells.shape[0] > 0, resp_cells.shape[0] > 0
     if not (need_guard or need_resp):
         return
     n = grid.block.shape[0]
@@ -149,17 +152,16 @@ def refresh_authority_fields(
     upr = uprising_presence(inmates, external, n)
     contested = contested_zones(grid, upr, consts.n_zones)
     trouble = upr > 0
-    held_until = cells.held_until
     retakable = np.zeros(n, dtype=np.bool_)
-    for i in range(inmates.state.shape[0]):
-        s = inmates.state[i]
-        c = inmates.pos[i]
+    state, pos, zone_of = inmates.state, inmates.pos, grid.zone_of
+    for i in range(state.shape[0]):
+        s = state[i]
         if s == FLEEING:
-            trouble[c] = True
+            trouble[pos[i]] = True
         elif s == UNCONTROLLED:
-            z = grid.zone_of[c]
+            z = zone_of[pos[i]]
             if z < 0 or not contested[max(z, 0)]:
-                retakable[c] = True
+                retakable[pos[i]] = True
     for i in range(guards.state.shape[0]):
         if guards.state[i] == CAPTURED:
             trouble[guards.pos[i]] = True
@@ -168,32 +170,39 @@ def refresh_authority_fields(
     resp_cost = np.empty(n)
     guard_goal = np.zeros(n, dtype=np.bool_)
     resp_goal = np.zeros(n, dtype=np.bool_)
+    held_until, breached = cells.held_until, cells.breached
+    is_wall, is_gate, is_outside = grid.is_wall, grid.is_gate, grid.is_outside
+    is_cordon, cordon_ring = grid.is_cordon, grid.cordon_ring
     for c in range(n):
-        trouble[c] = (trouble[c] or held_until[c] > t_h) and not grid.is_cordon[c]
-        passable = not (grid.is_wall[c] and not cells.breached[c]) or grid.is_gate[c]
-        inside = passable and not grid.is_outside[c]
+        t = (trouble[c] or held_until[c] > t_h) and not is_cordon[c]
+        passable = not (is_wall[c] and not breached[c]) or is_gate[c]
+        inside = passable and not is_outside[c]
         guard_cost[c] = 1.0 if inside else INF
-        guard_goal[c] = trouble[c] and inside
-        trouble[c] = trouble[c] or (retakable[c] and not grid.is_cordon[c])
+        guard_goal[c] = t and inside
+        t = t or (retakable[c] and not is_cordon[c])
         if assault:
             resp_cost[c] = 1.0 if passable else INF
-            resp_goal[c] = trouble[c]
+            resp_goal[c] = t
         else:
-            resp_cost[c] = 1.0 if grid.is_outside[c] else INF
-            resp_goal[c] = grid.cordon_ring[c] or (trouble[c] and grid.is_outside[c])
+            resp_cost[c] = 1.0 if is_outside[c] else INF
+            resp_goal[c] = cordon_ring[c] or (t and is_outside[c])
     if need_guard:
         last = (fields.last_guard_ground, fields.last_guard_goal)
-        _recompute_if_changed(guard_cost, guard_goal, last, fields.guard, grid, fields, 0)
+        _recompute_if_changed(
+            guard_cost, guard_goal, last, fields.guard, guard_cells, grid, fields, 0
+        )
     if need_resp:
         last = (fields.last_resp_ground, fields.last_resp_goal)
-        _recompute_if_changed(resp_cost, resp_goal, last, fields.responder, grid, fields, 1)
+        _recompute_if_changed(
+            resp_cost, resp_goal, last, fields.responder, resp_cells, grid, fields, 1
+        )
 
 
 @njit(cache=True)
-def _recompute_if_changed(cost, goal, last, dist, grid, fields, slot):
-    """A unit-cost field toward ``goal``, recomputed only when its goals or ground changed
-    since it was last computed (the result would be the same); ``slot`` is its flag in
-    ``fields.computed``."""
+def _recompute_if_changed(cost, goal, last, dist, needed, grid, fields, slot):
+    """A unit-cost field toward ``goal`` at the ``needed`` cells, recomputed unless it is
+    whole and its goals and ground are those it was computed from (the result would be the
+    same); ``slot`` is its flag in ``fields.computed``: whole and current."""
     last_ground, last_goal = last
     same = fields.computed[slot]
     for c in range(cost.shape[0]):
@@ -203,5 +212,6 @@ def _recompute_if_changed(cost, goal, last, dist, grid, fields, slot):
         last_ground[c] = ground
         last_goal[c] = goal[c]
     if not same:
-        distance_unit(cost, np.flatnonzero(goal), grid.neighbours, dist, fields.heap_cells)
-    fields.computed[slot] = True
+        fields.computed[slot] = distance_unit_until(
+            cost, np.flatnonzero(goal), grid.neighbours, dist, fields.heap_cells, needed
+        )
