@@ -392,13 +392,13 @@ def uprising(
         c = inmates.pos[i]
         if riot_v[c] == 0.0:
             continue  # no rioter in view: a hazard of 0 (no draw can succeed)
+        u = uniform(kr, inmates.uid[i])  # keyed: drawing it first changes no other draw
+        if u >= p_join_max:
+            continue  # above the largest probability anyone has this tick (exact shortcut)
         if start[i] == UNCONTROLLED and not _willing_at(
             i, inmates, block, block_open, occupancy_of, attacked, auth_v, riot_v, params
         ):
             continue
-        u = uniform(kr, inmates.uid[i])
-        if u >= p_join_max:
-            continue  # above the largest probability anyone has this tick (exact shortcut)
         share = riot_v[c] / max(inm_v[c], 1.0)
         joins[i] = u < probability(rate * share, consts.tick_h)
     for i in np.flatnonzero(joins):
