@@ -27,8 +27,8 @@ from sim.calibration.targets import distance, distance_terms
 from sim.calibration.validate import validation_runs
 from sim.config.scenario import SCENARIO_DIR
 from sim.experiments.executors import make_backend
+from sim.experiments.loader import read_posterior_samples
 from sim.model.compiled import warm_up
-from sim.model.params import PARAMS
 
 SCREEN_SET = -102
 """The seed set of this screen (the validation uses -100 and -101)."""
@@ -63,12 +63,10 @@ def main() -> None:
     args = ap.parse_args()
     spec = load_calibration(args.calibration)
     targets = targets_of(spec)
-    posterior = pd.read_csv(SCENARIO_DIR / f"{spec.scenario.name}_calibrated_posterior.csv")
-    names = [p.name for p in spec.priors]
-    particles = [
-        {k: round(v) if PARAMS[k].kind == "int" else v for k, v in row.items()}
-        for row in posterior[names].to_dict("records")
-    ]
+    path = SCENARIO_DIR / f"{spec.scenario.name}_calibrated_posterior.csv"
+    particles, _, problem = read_posterior_samples(path)
+    if problem:
+        raise SystemExit(problem)
     warm_up()
     backend = make_backend("local", args.workers)
     t0 = time.monotonic()
