@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit
 
-from sim.model.compiled.core import choose_next_dist, probability, stream_key, uniform
+from sim.model.compiled.core import INF, choose_next_dist, probability, stream_key, uniform
 from sim.model.compiled.state import P
 from sim.model.compiled.structure import (
     closed_occupied_blocks,
@@ -51,6 +51,7 @@ from sim.model.compiled.sums import (
     external_active,
     guard_active,
     inmate_present,
+    shift_box,
     upr_count,
     upr_strength,
     uprising_bonus,
@@ -512,13 +513,20 @@ def response(
             cells, inmates, guards, responders, external, consts, params
         )
         siege = siege_pressure(authority, uprising, scalars[CORDON], share)
-    _contain(grid, inmates, consts, params, scalars, counts, near1, near_v, w, siege)
+    rioters_out = _contain(grid, inmates, consts, params, scalars, counts, near1, near_v, w, siege)
     _search(inmates, consts, params, scalars)
-    _hostages(guards, consts, params, scalars, counts, near1, tick)
+    released = _hostages(guards, consts, params, scalars, counts, near1, tick)
+    # Keep the contact counts (guards, responders, external force, rioters within one cell)
+    # current for ``engagement``: only these two changes of this phase touch them.
+    for c in rioters_out:
+        shift_box(counts, near1, C_RIOTERS, c, -1, width, height, 1)
+    for c in released:
+        shift_box(counts, near1, C_GUARDS, c, 1, width, height, 1)
 
 
 @njit(cache=True)
 def _contain(grid, inmates, consts, params, scalars, counts, near1, near_v, w, siege):
+    """Retaking and surrender; returns the cells of the rioters it took out."""
     tick = int(scalars[TICK])
     t0 = tick_start_h(scalars, consts)
     # The uprising's presence per cell (``uprising_presence``) is its rioters plus the
@@ -561,11 +569,18 @@ def _contain(grid, inmates, consts, params, scalars, counts, near1, near_v, w, s
                 new[i] = RECAPTURED if outside else SURRENDERED
     t_h = scalars[TICK] * consts.tick_h
     calm = params[P_CALM_PERIOD_H]
-    for i in np.flatnonzero(new >= 0):
+    changed = np.flatnonzero(new >= 0)
+    rioters_out = np.empty(changed.shape[0], dtype=np.int64)
+    n_out = 0
+    for i in changed:
+        if inmates.state[i] == RIOTING:
+            rioters_out[n_out] = inmates.pos[i]
+            n_out += 1
         inmates.state[i] = new[i]
         inmates.last_change[i] = tick
         if new[i] == CONFINED:
             inmates.calm_until[i] = t_h + calm
+    return rioters_out[:n_out]
 
 
 @njit(cache=True)
@@ -622,8 +637,11 @@ def _search(inmates, consts, params, scalars):
 
 @njit(cache=True)
 def _hostages(guards, consts, params, scalars, counts, near1, tick):
+    """Hostages freed or harmed; returns the cells of those freed."""
     k = key(consts, D_HOSTAGE, tick)
     harm = probability(params[P_HOSTAGE_HARM_RATE], consts.tick_h)
+    released = np.empty(guards.state.shape[0], dtype=np.int64)
+    n_released = 0
     for i in range(guards.state.shape[0]):
         if guards.state[i] != CAPTURED or guards.last_change[i] >= tick:
             continue
@@ -631,19 +649,19 @@ def _hostages(guards, consts, params, scalars, counts, near1, tick):
         if auth_count(c, counts) > 0 and upr_count(c, near1) == 0:
             guards.state[i] = RESPONDING
             guards.last_change[i] = tick
+            released[n_released] = c
+            n_released += 1
         elif uniform(k, guards.uid[i]) < harm:
             guards.state[i] = G_INCAP
             guards.last_change[i] = tick
+    return released[:n_released]
 
 
 # ----------------------------------------------------------------------------- engagement
 @njit(cache=True)
-def engagement(
-    cells, inmates, guards, responders, external, consts, params, scalars, counts, near1
-):
-    a_s, a_n, u_s, u_n, i_s = _contact_sums(
-        cells, inmates, guards, responders, external, consts, params, counts, near1
-    )
+def engagement(cells, inmates, guards, responders, external, consts, params, scalars, near1):
+    """Attrition in contact, from the contact counts ``response`` leaves in ``near1``."""
+    a_s, a_n, u_s, u_n, i_s = _contact_sums(cells, consts, params, near1)
     tick = int(scalars[TICK])
     k = key(consts, D_ATTRITION, tick)
     rate, dt = params[P_ATTRITION_RATE], consts.tick_h
@@ -672,14 +690,15 @@ def engagement(
 
 
 @njit(cache=True)
-def _contact_sums(cells, inmates, guards, responders, external, consts, params, counts, near1):
+def _contact_sums(cells, consts, params, near1):
     """Per cell, over its 3x3 neighbourhood: authority strength and count, uprising strength
-    and count, and the rioters' part of the uprising's strength."""
-    cell_counts(inmates, guards, responders, external, counts)
-    which = (C_GUARDS, C_RESPONDERS, C_EXTERNAL, C_RIOTERS)
-    box_counts(counts, which, consts.width, consts.height, 1, near1)
+    and count, and the rioters' part of the uprising's strength.
+
+    ``near1`` holds the guards, responders, external force and rioters within one cell as
+    they are now: ``response`` sums them at its start and follows its own changes of them,
+    and nothing between the two phases changes an agent's state or cell."""
     w = weights(cells.cp_held, consts, params)
-    n = counts.shape[1]
+    n = near1.shape[1]
     a_s, a_n, u_s, u_n, i_s = np.empty(n), np.empty(n), np.empty(n), np.empty(n), np.empty(n)
     for c in range(n):
         a_s[c] = auth_strength(c, near1, w)
@@ -784,6 +803,9 @@ def _plan(kind, ready, group, dist, neighbours, intact, keys, plan, m):
     out_idx, out_kind, out_target, out_prio = plan
     kc, kp = keys
     for i in ready:
+        own = dist[pos[i]]
+        if not (0.0 < own < INF):
+            continue  # at a goal or cut off: no neighbour is nearer (no draw needed)
         nxt = choose_next_dist(pos[i], dist, neighbours, uniform(kc, uid[i]))
         if nxt == pos[i] or (kind == 2 and intact[nxt]):
             continue
@@ -1052,18 +1074,7 @@ def run_ticks(
             near1,
             near_v,
         )
-        engagement(
-            cells,
-            inmates,
-            guards,
-            responders,
-            external,
-            consts,
-            params,
-            scalars,
-            counts,
-            near1,
-        )
+        engagement(cells, inmates, guards, responders, external, consts, params, scalars, near1)
         movement(
             grid,
             cells,

@@ -116,6 +116,17 @@ def box_counts(counts, which, width, height, radius, out, radius2=-1, out2=None)
 
 
 @njit(cache=True)
+def shift_box(counts, near, m, c, delta, width, height, radius):
+    """Add ``delta`` heads of map ``m`` at cell ``c`` to ``counts`` and to its box sums
+    ``near`` of this ``radius`` (the cells whose box holds ``c``, clipped at the edges)."""
+    counts[m, c] += delta
+    x, y = c % width, c // width
+    for yy in range(max(y - radius, 0), min(y + radius, height - 1) + 1):
+        for xx in range(max(x - radius, 0), min(x + radius, width - 1) + 1):
+            near[m, yy * width + xx] += delta
+
+
+@njit(cache=True)
 def _query(sat, m, width, height, radius, out):
     for y in range(height):
         y0, y1 = max(y - radius, 0), min(y + radius, height - 1) + 1
