@@ -36,6 +36,7 @@ def _has_colour(frame: np.ndarray, colour: str) -> bool:
     return bool((np.abs(frame.astype(int) - rgb).sum(axis=2) == 0).any())
 
 
+@pytest.mark.slow  # about a minute: every frame of a whole run is drawn
 def test_gif_of_a_whole_run_one_frame_per_four_steps(tmp_path, capsys):
     out = tmp_path / "run.gif"
     assert (

@@ -67,7 +67,8 @@ def test_same_store_with_one_two_workers_and_dask(make_experiment, tmp_path):
 
 @pytest.mark.parametrize(
     "executor, chunk",
-    [("local", "1"), ("local", "3"), ("dask", "3")],
+    # Dask restarts a killed worker slowly (about 90 s for this case): a slow test.
+    [("local", "1"), ("local", "3"), pytest.param("dask", "3", marks=pytest.mark.slow)],
     ids=["local-chunks-of-1", "local-chunks-of-3", "dask-chunks-of-3"],
 )
 def test_failing_runs_are_recorded_and_the_rest_go_on(executor, chunk, make_experiment, tmp_path):
