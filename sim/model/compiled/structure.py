@@ -148,70 +148,96 @@ def refresh_authority_fields(
     if not (need_guard or need_resp):
         return
     n = grid.block.shape[0]
-    t_h = scalars[_TICK] * consts.tick_h
-    upr = uprising_presence(inmates, external, n)
+    upr, alarm, uncontrolled = _trouble_heads(inmates, guards, external, n)
     contested = contested_zones(grid, upr, consts.n_zones)
-    trouble = upr > 0
-    retakable = np.zeros(n, dtype=np.bool_)
-    state, pos, zone_of = inmates.state, inmates.pos, grid.zone_of
-    for i in range(state.shape[0]):
-        s = state[i]
-        if s == FLEEING:
-            trouble[pos[i]] = True
-        elif s == UNCONTROLLED:
-            z = zone_of[pos[i]]
-            if z < 0 or not contested[max(z, 0)]:
-                retakable[pos[i]] = True
-    for i in range(guards.state.shape[0]):
-        if guards.state[i] == CAPTURED:
-            trouble[guards.pos[i]] = True
+    t_h = scalars[_TICK] * consts.tick_h
     assault = scalars[_ASSAULT] != 0.0
-    guard_cost = np.empty(n)
-    resp_cost = np.empty(n)
-    guard_goal = np.zeros(n, dtype=np.bool_)
-    resp_goal = np.zeros(n, dtype=np.bool_)
-    held_until, breached = cells.held_until, cells.breached
+    guard_cost, resp_cost = np.empty(n), np.empty(n)
+    guard_goal, resp_goal = np.empty(n, dtype=np.bool_), np.empty(n, dtype=np.bool_)
+    guard_same, resp_same = fields.computed[0], fields.computed[1]
+    held_until, breached, zone_of = cells.held_until, cells.breached, grid.zone_of
     is_wall, is_gate, is_outside = grid.is_wall, grid.is_gate, grid.is_outside
     is_cordon, cordon_ring = grid.is_cordon, grid.cordon_ring
     for c in range(n):
-        t = (trouble[c] or held_until[c] > t_h) and not is_cordon[c]
+        z = zone_of[c]
+        retakable = uncontrolled[c] and (z < 0 or not contested[max(z, 0)])
+        t = (upr[c] > 0 or alarm[c] or held_until[c] > t_h) and not is_cordon[c]
         passable = not (is_wall[c] and not breached[c]) or is_gate[c]
         inside = passable and not is_outside[c]
         guard_cost[c] = 1.0 if inside else INF
         guard_goal[c] = t and inside
-        t = t or (retakable[c] and not is_cordon[c])
+        t = t or (retakable and not is_cordon[c])
         if assault:
             resp_cost[c] = 1.0 if passable else INF
             resp_goal[c] = t
         else:
             resp_cost[c] = 1.0 if is_outside[c] else INF
             resp_goal[c] = cordon_ring[c] or (t and is_outside[c])
+        guard_same = guard_same and _unchanged(
+            c, guard_cost, guard_goal, fields.last_guard_ground, fields.last_guard_goal
+        )
+        resp_same = resp_same and _unchanged(
+            c, resp_cost, resp_goal, fields.last_resp_ground, fields.last_resp_goal
+        )
     if need_guard:
-        last = (fields.last_guard_ground, fields.last_guard_goal)
-        _recompute_if_changed(
-            guard_cost, guard_goal, last, fields.guard, guard_cells, grid, fields, 0
-        )
+        _remember(guard_cost, guard_goal, fields.last_guard_ground, fields.last_guard_goal)
+        if not guard_same:
+            fields.computed[0] = distance_unit_until(
+                guard_cost,
+                np.flatnonzero(guard_goal),
+                grid.neighbours,
+                fields.guard,
+                fields.heap_cells,
+                guard_cells,
+            )
     if need_resp:
-        last = (fields.last_resp_ground, fields.last_resp_goal)
-        _recompute_if_changed(
-            resp_cost, resp_goal, last, fields.responder, resp_cells, grid, fields, 1
-        )
+        _remember(resp_cost, resp_goal, fields.last_resp_ground, fields.last_resp_goal)
+        if not resp_same:
+            fields.computed[1] = distance_unit_until(
+                resp_cost,
+                np.flatnonzero(resp_goal),
+                grid.neighbours,
+                fields.responder,
+                fields.heap_cells,
+                resp_cells,
+            )
 
 
 @njit(cache=True)
-def _recompute_if_changed(cost, goal, last, dist, needed, grid, fields, slot):
-    """A unit-cost field toward ``goal`` at the ``needed`` cells, recomputed unless it is
-    whole and its goals and ground are those it was computed from (the result would be the
-    same); ``slot`` is its flag in ``fields.computed``: whole and current."""
-    last_ground, last_goal = last
-    same = fields.computed[slot]
+def _trouble_heads(inmates, guards, external, n):
+    """Per cell: the uprising's presence (rioters and active external force, as
+    :func:`uprising_presence`), whether anyone flees or a guard is held there (as
+    ``alarm``), whether an uncontrolled inmate is there; one pass over the inmates."""
+    upr = np.zeros(n, dtype=np.int64)
+    alarm = np.zeros(n, dtype=np.bool_)
+    uncontrolled = np.zeros(n, dtype=np.bool_)
+    state, pos = inmates.state, inmates.pos
+    for i in range(state.shape[0]):
+        s = state[i]
+        if s == RIOTING:
+            upr[pos[i]] += 1
+        elif s == FLEEING:
+            alarm[pos[i]] = True
+        elif s == UNCONTROLLED:
+            uncontrolled[pos[i]] = True
+    for i in range(external.state.shape[0]):
+        if external_active(external.state[i]):
+            upr[external.pos[i]] += 1
+    for i in range(guards.state.shape[0]):
+        if guards.state[i] == CAPTURED:
+            alarm[guards.pos[i]] = True
+    return upr, alarm, uncontrolled
+
+
+@njit(cache=True, inline="always")
+def _unchanged(c, cost, goal, last_ground, last_goal):
+    """Whether cell ``c``'s ground and goal are those a field was last computed from."""
+    return np.isfinite(cost[c]) == last_ground[c] and goal[c] == last_goal[c]
+
+
+@njit(cache=True)
+def _remember(cost, goal, last_ground, last_goal):
+    """Keep the ground and goals a field is computed from (see :func:`_unchanged`)."""
     for c in range(cost.shape[0]):
-        ground = np.isfinite(cost[c])
-        if ground != last_ground[c] or goal[c] != last_goal[c]:
-            same = False
-        last_ground[c] = ground
+        last_ground[c] = np.isfinite(cost[c])
         last_goal[c] = goal[c]
-    if not same:
-        fields.computed[slot] = distance_unit_until(
-            cost, np.flatnonzero(goal), grid.neighbours, dist, fields.heap_cells, needed
-        )
