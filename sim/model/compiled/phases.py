@@ -358,6 +358,9 @@ def uprising(
     near_v,
     closed,
 ):
+    """Agitation, joining the riot, block seizure and flight. Returns whether ``counts``
+    still holds the head counts of the moment (it follows its own changes, except a block
+    seized: then ``response`` counts again)."""
     cell_counts(inmates, guards, responders, external, counts)
     which = (C_GUARDS, C_RESPONDERS, C_RIOTERS, C_ABLE)
     box_counts(counts, which, consts.width, consts.height, int(params[P_VISION]), near_v)
@@ -381,6 +384,7 @@ def uprising(
                 i, inmates, block, block_open, occupancy_of, attacked, auth_v, riot_v, params
             )
             inmates.state[i] = AGITATED if agitated else CONFINED
+            counts[C_TARGETS, inmates.pos[i]] += int(agitated) - int(s == AGITATED)
     kr = key(consts, D_RIOT, tick)
     rate = params[P_RIOT_CONTAGION_RATE]
     joins = np.zeros(start.shape[0], dtype=np.bool_)
@@ -406,15 +410,17 @@ def uprising(
         inmates.state[i] = RIOTING
         inmates.riot_since[i] = t0
         inmates.last_change[i] = tick
-    _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start)
-    _flee(grid, cells, inmates, fields, consts, params, scalars, start, closed)
+        counts[C_RIOTERS, inmates.pos[i]] += 1
+    seized = _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start)
+    _flee(grid, cells, inmates, fields, consts, params, scalars, start, closed, counts)
+    return not seized
 
 
 @njit(cache=True)
 def _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start):
     nb = cells.block_open.shape[0]
     if cells.block_open.all():
-        return  # nothing left to seize (most of a run): skip counting the rioters
+        return False  # nothing left to seize (most of a run): skip counting the rioters
     rioters = np.zeros(nb, dtype=np.int64)
     any_riot = False
     for i in range(start.shape[0]):
@@ -424,7 +430,7 @@ def _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start):
             if b >= 0:
                 rioters[b] += 1
     if not any_riot:
-        return
+        return False
     on = np.zeros(nb, dtype=np.int64)
     for i in range(guards.state.shape[0]):
         if guard_active(guards.state[i]):
@@ -444,10 +450,11 @@ def _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start):
     for b in range(nb):
         if seized[b]:
             open_block(b, grid, cells, inmates, scalars)
+    return seized.any()
 
 
 @njit(cache=True)
-def _flee(grid, cells, inmates, fields, consts, params, scalars, start, closed):
+def _flee(grid, cells, inmates, fields, consts, params, scalars, start, closed, counts):
     tick = int(scalars[TICK])
     any_eligible = False
     for i in range(start.shape[0]):
@@ -475,6 +482,9 @@ def _flee(grid, cells, inmates, fields, consts, params, scalars, start, closed):
         hazard = rate * (1.0 - inmates.risk_aversion[i]) * (1.0 - cordon) * factor
         flee[i] = u < probability(hazard, consts.tick_h)
     for i in np.flatnonzero(flee):
+        c = inmates.pos[i]
+        counts[C_ABLE, c] -= 1
+        counts[C_RIOTERS, c] -= int(inmates.state[i] == RIOTING)
         inmates.state[i] = FLEEING
         inmates.last_change[i] = tick
 
@@ -494,8 +504,12 @@ def response(
     counts,
     near1,
     near_v,
+    counts_current,
 ):
-    cell_counts(inmates, guards, responders, external, counts)
+    """Guards called out, retaking and surrender, the search outside, hostages; counts
+    heads again unless ``counts_current`` (``uprising`` kept them)."""
+    if not counts_current:
+        cell_counts(inmates, guards, responders, external, counts)
     # Within vision only the rioters and the external force: the guards and responders in
     # view are those ``uprising`` summed (it moves no one and changes no guard or responder).
     vision = int(params[P_VISION])
@@ -1045,7 +1059,7 @@ def run_ticks(
         scalars[TICK] += 1.0
         events(cells, inmates, guards, responders, external, consts, params, scalars)
         external_force(grid, cells, inmates, external, fields, consts, params, scalars, closed)
-        uprising(
+        counts_current = uprising(
             grid,
             cells,
             inmates,
@@ -1073,6 +1087,7 @@ def run_ticks(
             counts,
             near1,
             near_v,
+            counts_current,
         )
         engagement(cells, inmates, guards, responders, external, consts, params, scalars, near1)
         movement(
