@@ -2,6 +2,7 @@
 bound a fugitive's draw is compared with first is at least its chance of recapture."""
 
 import numpy as np
+import pytest
 
 from sim.model import rules
 from sim.model.compiled.phases import search_bound
@@ -48,42 +49,51 @@ def test_a_field_stopped_at_the_needed_cells_has_the_whole_fields_values_there()
     np.testing.assert_array_equal(part, whole)
 
 
-def test_the_head_counts_a_phase_passes_on_are_those_of_the_moment():
-    """``uprising`` keeps the head counts current through its own changes (a seized block
-    aside), and ``response`` keeps the contact sums current for ``engagement``: both are
-    checked against a fresh count after each phase, tick by tick, in both scenarios."""
+@pytest.mark.parametrize(
+    "scenario, ticks, to_the_end", [("teaching_small", 800, True), ("ghwayran_2022", 160, False)]
+)
+def test_the_head_counts_are_kept_current_through_every_phase(scenario, ticks, to_the_end):
+    """The compiled phases count heads once and then follow every change of state or cell
+        (``recount``), and ``response`` keeps the contact sums current for ``engagement``: both
+        are checked against a fresh count after each phase, tick by tick, in both scenarios (the
+    teaching run to its end, when control is restored)."""
     from sim.config.scenario import load_scenario
     from sim.model import FacilityModel
     from sim.model.compiled import phases as ph
     from sim.model.compiled.sums import N_COUNTS, box_counts, cell_counts
 
-    contact = (ph.C_GUARDS, ph.C_RESPONDERS, ph.C_EXTERNAL, ph.C_RIOTERS)
-    for scenario, ticks in (("teaching_small", 600), ("ghwayran_2022", 160)):
-        model = FacilityModel(seed=3, engine="compiled", **load_scenario(scenario).params)
-        grid, cells, inmates, guards, resp, ext, fields, consts, params = model._compiled._args
-        agents = (inmates, guards, resp, ext)
-        scalars = model.world.scalars
-        counts, near1, near_v, fresh, fresh1 = np.zeros((5, N_COUNTS, grid.block.shape[0]), int)
-        closed = np.zeros(cells.block_open.shape[0], dtype=bool)
-        kept = 0
-        for _ in range(ticks):
-            scalars[ph.TICK] += 1.0
-            ph.events(cells, *agents, consts, params, scalars)
-            ph.external_force(grid, cells, inmates, ext, fields, consts, params, scalars, closed)
-            args = (grid, cells, *agents, fields, consts, params, scalars)
-            current = ph.uprising(*args, counts, near_v, closed)
-            if current:
-                cell_counts(*agents, fresh)
-                np.testing.assert_array_equal(counts, fresh)
-                kept += 1
-            sums = (counts, near1, near_v, current)
-            ph.response(grid, cells, *agents, consts, params, scalars, *sums)
-            cell_counts(*agents, fresh)
-            box_counts(fresh, contact, consts.width, consts.height, 1, fresh1)
-            np.testing.assert_array_equal(near1[list(contact)], fresh1[list(contact)])
-            ph.engagement(cells, *agents, consts, params, scalars, near1)
-            ph.movement(*args, closed)
-            ph.bookkeeping(grid, cells, *agents, consts, params, scalars)
-            if scalars[ph.FINISHED]:
-                break
-        assert kept > ticks // 2, (scenario, kept)
+    contact = [ph.C_GUARDS, ph.C_RESPONDERS, ph.C_EXTERNAL, ph.C_RIOTERS]
+    model = FacilityModel(seed=3, engine="compiled", **load_scenario(scenario).params)
+    grid, cells, inmates, guards, resp, ext, fields, consts, params = model._compiled._args
+    agents = (inmates, guards, resp, ext)
+    scalars = model.world.scalars
+    counts, near1, near_v, fresh, fresh1 = np.zeros((5, N_COUNTS, grid.block.shape[0]), int)
+    closed = np.zeros(cells.block_open.shape[0], dtype=bool)
+
+    def check(after: str) -> None:
+        cell_counts(*agents, fresh)
+        np.testing.assert_array_equal(counts, fresh, err_msg=f"{scenario}: after {after}")
+
+    cell_counts(*agents, counts)
+    for _ in range(ticks):
+        scalars[ph.TICK] += 1.0
+        ph.events(cells, *agents, consts, params, scalars, counts)
+        check("events")
+        args = (fields, consts, params, scalars, closed, counts)
+        ph.external_force(grid, cells, inmates, ext, *args)
+        check("external_force")
+        ph.uprising(grid, cells, *agents, fields, consts, params, scalars, counts, near_v, closed)
+        check("uprising")
+        ph.response(grid, cells, *agents, consts, params, scalars, counts, near1, near_v)
+        check("response")
+        box_counts(fresh, tuple(contact), consts.width, consts.height, 1, fresh1)
+        np.testing.assert_array_equal(near1[contact], fresh1[contact])
+        ph.engagement(cells, *agents, consts, params, scalars, near1, counts)
+        check("engagement")
+        ph.movement(grid, cells, *agents, *args)
+        check("movement")
+        ph.bookkeeping(grid, cells, *agents, consts, params, scalars, counts)
+        check("bookkeeping")
+        if scalars[ph.FINISHED]:
+            break
+    assert bool(scalars[ph.FINISHED]) == to_the_end

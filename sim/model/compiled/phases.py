@@ -21,7 +21,6 @@ from sim.model.compiled.structure import (
     open_block,
     refresh_authority_fields,
     refresh_structure_fields,
-    uprising_presence,
 )
 from sim.model.compiled.sums import (
     AGITATED,
@@ -39,6 +38,10 @@ from sim.model.compiled.sums import (
     FLEEING,
     HOLDING,
     INSIDE,
+    K_EXTERNAL,
+    K_GUARD,
+    K_INMATE,
+    K_RESPONDER,
     N_COUNTS,
     ON_POST,
     RESPONDING,
@@ -51,6 +54,7 @@ from sim.model.compiled.sums import (
     external_active,
     guard_active,
     inmate_present,
+    recount,
     shift_box,
     upr_count,
     upr_strength,
@@ -176,7 +180,7 @@ def total_strengths(cells, inmates, guards, responders, external, consts, params
 
 
 @njit(cache=True)
-def events(cells, inmates, guards, responders, external, consts, params, scalars):
+def events(cells, inmates, guards, responders, external, consts, params, scalars, counts):
     tick = int(scalars[TICK])
     if tick == 1:
         k = key(consts, D_INITIAL_RISE, tick)
@@ -184,12 +188,16 @@ def events(cells, inmates, guards, responders, external, consts, params, scalars
         for i in range(inmates.state.shape[0]):
             if inmates.hardened[i] and inmates.state[i] == CONFINED:
                 if uniform(k, inmates.uid[i]) < share:
+                    c = inmates.pos[i]
+                    recount(counts, K_INMATE, CONFINED, RIOTING, c, c)
                     inmates.state[i] = RIOTING
                     inmates.riot_since[i] = 0.0
                     inmates.last_change[i] = tick
     engaged = 0
     for i in range(responders.state.shape[0]):
         if responders.state[i] == STAGED and responders.arrival_tick[i] <= tick:
+            c = responders.pos[i]
+            recount(counts, K_RESPONDER, STAGED, ENGAGED, c, c)
             responders.state[i] = ENGAGED
             responders.last_change[i] = tick
         if responders.state[i] == ENGAGED:
@@ -225,7 +233,7 @@ def cordon_closure(engaged, perimeter_cells, per_cell, c_max, hours, build_h):
 
 # ----------------------------------------------------------------------------- external force
 @njit(cache=True)
-def external_force(grid, cells, inmates, external, fields, consts, params, scalars, closed):
+def external_force(grid, cells, inmates, external, fields, consts, params, scalars, closed, counts):
     n_active = 0
     lost = 0
     for s in external.state:
@@ -241,12 +249,14 @@ def external_force(grid, cells, inmates, external, fields, consts, params, scala
     if hold or (lost >= limit and limit > 0):
         for i in range(external.state.shape[0]):
             if external_active(external.state[i]):
+                c = external.pos[i]
+                recount(counts, K_EXTERNAL, external.state[i], WITHDRAWN, c, c)
                 external.state[i] = WITHDRAWN
                 external.last_change[i] = tick
         return
     refresh_structure_fields(grid, cells, inmates, fields, scalars, closed)
     _breach(grid, cells, external, fields, consts, params, scalars)
-    _open_blocks(grid, cells, inmates, external, fields, scalars, closed)
+    _open_blocks(grid, cells, inmates, external, fields, scalars, closed, counts)
     if not closed_occupied_blocks(grid, cells, inmates, closed):
         for i in range(external.state.shape[0]):
             if external.state[i] == INSIDE:
@@ -285,7 +295,7 @@ def _breach(grid, cells, external, fields, consts, params, scalars):
 
 
 @njit(cache=True)
-def _open_blocks(grid, cells, inmates, external, fields, scalars, closed):
+def _open_blocks(grid, cells, inmates, external, fields, scalars, closed, counts):
     closed_occupied_blocks(grid, cells, inmates, closed)
     wanted = np.zeros(closed.shape[0], dtype=np.bool_)
     for i in range(external.state.shape[0]):
@@ -295,7 +305,7 @@ def _open_blocks(grid, cells, inmates, external, fields, scalars, closed):
                 wanted[b] = True
     for b in range(wanted.shape[0]):
         if wanted[b] and closed[b]:
-            open_block(b, grid, cells, inmates, scalars)
+            open_block(b, grid, cells, inmates, scalars, counts)
 
 
 # ----------------------------------------------------------------------------- uprising
@@ -358,10 +368,8 @@ def uprising(
     near_v,
     closed,
 ):
-    """Agitation, joining the riot, block seizure and flight. Returns whether ``counts``
-    still holds the head counts of the moment (it follows its own changes, except a block
-    seized: then ``response`` counts again)."""
-    cell_counts(inmates, guards, responders, external, counts)
+    """Agitation, joining the riot, block seizure and flight (``counts``: the head counts
+    of the moment, kept current)."""
     which = (C_GUARDS, C_RESPONDERS, C_RIOTERS, C_ABLE)
     box_counts(counts, which, consts.width, consts.height, int(params[P_VISION]), near_v)
     w = weights(cells.cp_held, consts, params)
@@ -383,8 +391,9 @@ def uprising(
             agitated = _willing_at(
                 i, inmates, block, block_open, occupancy_of, attacked, auth_v, riot_v, params
             )
-            inmates.state[i] = AGITATED if agitated else CONFINED
-            counts[C_TARGETS, inmates.pos[i]] += int(agitated) - int(s == AGITATED)
+            new = AGITATED if agitated else CONFINED
+            recount(counts, K_INMATE, s, new, inmates.pos[i], inmates.pos[i])
+            inmates.state[i] = new
     kr = key(consts, D_RIOT, tick)
     rate = params[P_RIOT_CONTAGION_RATE]
     joins = np.zeros(start.shape[0], dtype=np.bool_)
@@ -407,20 +416,19 @@ def uprising(
         share = riot_v[c] / max(inm_v[c], 1.0)
         joins[i] = u < probability(rate * share, consts.tick_h)
     for i in np.flatnonzero(joins):
+        recount(counts, K_INMATE, inmates.state[i], RIOTING, inmates.pos[i], inmates.pos[i])
         inmates.state[i] = RIOTING
         inmates.riot_since[i] = t0
         inmates.last_change[i] = tick
-        counts[C_RIOTERS, inmates.pos[i]] += 1
-    seized = _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start)
+    _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start, counts)
     _flee(grid, cells, inmates, fields, consts, params, scalars, start, closed, counts)
-    return not seized
 
 
 @njit(cache=True)
-def _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start):
+def _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start, counts):
     nb = cells.block_open.shape[0]
     if cells.block_open.all():
-        return False  # nothing left to seize (most of a run): skip counting the rioters
+        return  # nothing left to seize (most of a run): skip counting the rioters
     rioters = np.zeros(nb, dtype=np.int64)
     any_riot = False
     for i in range(start.shape[0]):
@@ -430,7 +438,7 @@ def _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start):
             if b >= 0:
                 rioters[b] += 1
     if not any_riot:
-        return False
+        return
     on = np.zeros(nb, dtype=np.int64)
     for i in range(guards.state.shape[0]):
         if guard_active(guards.state[i]):
@@ -449,8 +457,7 @@ def _seize_blocks(grid, cells, inmates, guards, consts, params, scalars, start):
         seized[b] = uniform(k, b) < probability(hazard, consts.tick_h)
     for b in range(nb):
         if seized[b]:
-            open_block(b, grid, cells, inmates, scalars)
-    return seized.any()
+            open_block(b, grid, cells, inmates, scalars, counts)
 
 
 @njit(cache=True)
@@ -482,9 +489,7 @@ def _flee(grid, cells, inmates, fields, consts, params, scalars, start, closed, 
         hazard = rate * (1.0 - inmates.risk_aversion[i]) * (1.0 - cordon) * factor
         flee[i] = u < probability(hazard, consts.tick_h)
     for i in np.flatnonzero(flee):
-        c = inmates.pos[i]
-        counts[C_ABLE, c] -= 1
-        counts[C_RIOTERS, c] -= int(inmates.state[i] == RIOTING)
+        recount(counts, K_INMATE, inmates.state[i], FLEEING, inmates.pos[i], inmates.pos[i])
         inmates.state[i] = FLEEING
         inmates.last_change[i] = tick
 
@@ -504,12 +509,9 @@ def response(
     counts,
     near1,
     near_v,
-    counts_current,
 ):
-    """Guards called out, retaking and surrender, the search outside, hostages; counts
-    heads again unless ``counts_current`` (``uprising`` kept them)."""
-    if not counts_current:
-        cell_counts(inmates, guards, responders, external, counts)
+    """Guards called out, retaking and surrender, the search outside, hostages
+    (``counts``: the head counts of the moment, kept current)."""
     # Within vision only the rioters and the external force: the guards and responders in
     # view are those ``uprising`` summed (it moves no one and changes no guard or responder).
     vision = int(params[P_VISION])
@@ -533,9 +535,10 @@ def response(
     # Keep the contact counts (guards, responders, external force, rioters within one cell)
     # current for ``engagement``: only these two changes of this phase touch them.
     for c in rioters_out:
-        shift_box(counts, near1, C_RIOTERS, c, -1, width, height, 1)
+        shift_box(near1, C_RIOTERS, c, -1, width, height, 1)
     for c in released:
-        shift_box(counts, near1, C_GUARDS, c, 1, width, height, 1)
+        recount(counts, K_GUARD, CAPTURED, RESPONDING, c, c)
+        shift_box(near1, C_GUARDS, c, 1, width, height, 1)
 
 
 @njit(cache=True)
@@ -590,6 +593,7 @@ def _contain(grid, inmates, consts, params, scalars, counts, near1, near_v, w, s
         if inmates.state[i] == RIOTING:
             rioters_out[n_out] = inmates.pos[i]
             n_out += 1
+        recount(counts, K_INMATE, inmates.state[i], new[i], inmates.pos[i], inmates.pos[i])
         inmates.state[i] = new[i]
         inmates.last_change[i] = tick
         if new[i] == CONFINED:
@@ -673,7 +677,9 @@ def _hostages(guards, consts, params, scalars, counts, near1, tick):
 
 # ----------------------------------------------------------------------------- engagement
 @njit(cache=True)
-def engagement(cells, inmates, guards, responders, external, consts, params, scalars, near1):
+def engagement(
+    cells, inmates, guards, responders, external, consts, params, scalars, near1, counts
+):
     """Attrition in contact, from the contact counts ``response`` leaves in ``near1``."""
     a_s, a_n, u_s, u_n, i_s = _contact_sums(cells, consts, params, near1)
     tick = int(scalars[TICK])
@@ -696,11 +702,13 @@ def engagement(cells, inmates, guards, responders, external, consts, params, sca
         c = guards.pos[i]
         by_inmates = i_s[c] / max(u_s[c], 1e-12)
         captured = uniform(kc, guards.uid[i]) < by_inmates * share
-        guards.state[i] = CAPTURED if captured else G_INCAP
+        new = CAPTURED if captured else G_INCAP
+        recount(counts, K_GUARD, guards.state[i], new, c, c)
+        guards.state[i] = new
         guards.last_change[i] = tick
-    _set_state(responders, r_hit, R_INCAP, tick)
-    _set_state(external, e_hit, E_INCAP, tick)
-    _set_state(inmates, i_hit, I_INCAP, tick)
+    _set_state(responders, K_RESPONDER, r_hit, R_INCAP, tick, counts)
+    _set_state(external, K_EXTERNAL, e_hit, E_INCAP, tick, counts)
+    _set_state(inmates, K_INMATE, i_hit, I_INCAP, tick, counts)
 
 
 @njit(cache=True)
@@ -724,8 +732,9 @@ def _contact_sums(cells, consts, params, near1):
 
 
 @njit(cache=True)
-def _set_state(group, chosen, state, tick):
+def _set_state(group, kind, chosen, state, tick, counts):
     for i in np.flatnonzero(chosen):
+        recount(counts, kind, group.state[i], state, group.pos[i], group.pos[i])
         group.state[i] = state
         group.last_change[i] = tick
 
@@ -851,7 +860,18 @@ def occupancy(n, inmates, guards, responders, external):
 
 @njit(cache=True)
 def movement(
-    grid, cells, inmates, guards, responders, external, fields, consts, params, scalars, closed
+    grid,
+    cells,
+    inmates,
+    guards,
+    responders,
+    external,
+    fields,
+    consts,
+    params,
+    scalars,
+    closed,
+    counts,
 ):
     tick = int(scalars[TICK])
     keys = (key(consts, D_CHOICE, tick), key(consts, D_PRIORITY, tick))
@@ -892,8 +912,8 @@ def movement(
         idx, kind, target, prio = plan[0][:m], plan[1][:m], plan[2][:m], plan[3][:m]
         n = grid.block.shape[0]
         movers = (inmates, guards, responders, external)
-        _resolve(n, consts.cell_capacity, movers, idx, kind, target, prio)
-    _arrive(grid, inmates, external, scalars, consts)
+        _resolve(n, consts.cell_capacity, movers, idx, kind, target, prio, counts)
+    _arrive(grid, inmates, external, scalars, consts, counts)
 
 
 @njit(cache=True)
@@ -914,7 +934,7 @@ def _read_cells(pos, ready, neighbours):
 
 
 @njit(cache=True)
-def _resolve(n, capacity, movers, idx, kind, target, prio):
+def _resolve(n, capacity, movers, idx, kind, target, prio, counts):
     """Accept hops in order of (target cell, keyed priority) while the target has room."""
     inmates, guards, responders, external = movers
     free = np.maximum(capacity - occupancy(n, inmates, guards, responders, external), 0)
@@ -927,21 +947,25 @@ def _resolve(n, capacity, movers, idx, kind, target, prio):
         taken[t] += 1
         i, k = idx[j], kind[j]
         if k <= 1:
-            inmates.pos[i] = t
-            inmates.credit[i] -= 1.0
+            _hop(inmates, K_INMATE, i, t, counts)
         elif k == 2:
-            external.pos[i] = t
-            external.credit[i] -= 1.0
+            _hop(external, K_EXTERNAL, i, t, counts)
         elif k == 3:
-            guards.pos[i] = t
-            guards.credit[i] -= 1.0
+            _hop(guards, K_GUARD, i, t, counts)
         else:
-            responders.pos[i] = t
-            responders.credit[i] -= 1.0
+            _hop(responders, K_RESPONDER, i, t, counts)
 
 
 @njit(cache=True)
-def _arrive(grid, inmates, external, scalars, consts):
+def _hop(group, kind, i, target, counts):
+    """Agent ``i`` of a group moves to ``target``, paying one hop of its credit."""
+    recount(counts, kind, group.state[i], group.state[i], group.pos[i], target)
+    group.pos[i] = target
+    group.credit[i] -= 1.0
+
+
+@njit(cache=True)
+def _arrive(grid, inmates, external, scalars, consts, counts):
     tick = int(scalars[TICK])
     t_h = scalars[TICK] * consts.tick_h
     for i in range(inmates.state.shape[0]):
@@ -951,6 +975,7 @@ def _arrive(grid, inmates, external, scalars, consts):
         if grid.is_outside[c]:
             inmates.left_custody[i] = True
         if grid.is_cordon[c]:
+            recount(counts, K_INMATE, FLEEING, ESCAPED, c, c)
             inmates.state[i] = ESCAPED
             inmates.escaped_at[i] = t_h
             inmates.last_change[i] = tick
@@ -961,16 +986,12 @@ def _arrive(grid, inmates, external, scalars, consts):
 
 # ----------------------------------------------------------------------------- bookkeeping
 @njit(cache=True)
-def bookkeeping(grid, cells, inmates, guards, responders, external, consts, params, scalars):
+def bookkeeping(
+    grid, cells, inmates, guards, responders, external, consts, params, scalars, counts
+):
     n = grid.block.shape[0]
-    upr = uprising_presence(inmates, external, n)
-    auth = np.zeros(n, dtype=np.int64)
-    for i in range(guards.state.shape[0]):
-        if guard_active(guards.state[i]):
-            auth[guards.pos[i]] += 1
-    for i in range(responders.state.shape[0]):
-        if responders.state[i] == ENGAGED:
-            auth[responders.pos[i]] += 1
+    upr = counts[C_RIOTERS] + counts[C_EXTERNAL]  # ``uprising_presence``, kept current
+    auth = counts[C_GUARDS] + counts[C_RESPONDERS]
     t = scalars[TICK] * consts.tick_h
     held_interior = 0
     for c in range(n):
@@ -1000,7 +1021,7 @@ def bookkeeping(grid, cells, inmates, guards, responders, external, consts, para
     if _control_restored(grid, inmates, external):
         scalars[RESTORED] = 1.0
         scalars[HOURS] = t
-        restore_control(grid, inmates, t)
+        restore_control(grid, inmates, t, counts)
         scalars[FINISHED] = 1.0
     elif scalars[TICK] >= consts.max_ticks:
         scalars[FINISHED] = 1.0
@@ -1031,13 +1052,15 @@ def _control_restored(grid, inmates, external):
 
 
 @njit(cache=True)
-def restore_control(grid, inmates, t):
+def restore_control(grid, inmates, t, counts):
     """``bookkeeping.restore_control``: retake those inside, count those outside as escaped."""
     for i in range(inmates.state.shape[0]):
-        s = inmates.state[i]
+        s, c = inmates.state[i], inmates.pos[i]
         if s == UNCONTROLLED:
+            recount(counts, K_INMATE, s, SURRENDERED, c, c)
             inmates.state[i] = SURRENDERED
-        elif s == FLEEING and grid.is_outside[inmates.pos[i]]:
+        elif s == FLEEING and grid.is_outside[c]:
+            recount(counts, K_INMATE, s, ESCAPED, c, c)
             inmates.state[i] = ESCAPED
             inmates.escaped_at[i] = t
 
@@ -1054,12 +1077,16 @@ def run_ticks(
     near1 = np.zeros((N_COUNTS, n), dtype=np.int64)
     near_v = np.zeros((N_COUNTS, n), dtype=np.int64)
     closed = np.zeros(cells.block_open.shape[0], dtype=np.bool_)
+    # Counted once here, then kept current by every change of state or cell (``recount``).
+    cell_counts(inmates, guards, responders, external, counts)
     done = 0
     for _ in range(n_ticks):
         scalars[TICK] += 1.0
-        events(cells, inmates, guards, responders, external, consts, params, scalars)
-        external_force(grid, cells, inmates, external, fields, consts, params, scalars, closed)
-        counts_current = uprising(
+        events(cells, inmates, guards, responders, external, consts, params, scalars, counts)
+        external_force(
+            grid, cells, inmates, external, fields, consts, params, scalars, closed, counts
+        )
+        uprising(
             grid,
             cells,
             inmates,
@@ -1087,9 +1114,10 @@ def run_ticks(
             counts,
             near1,
             near_v,
-            counts_current,
         )
-        engagement(cells, inmates, guards, responders, external, consts, params, scalars, near1)
+        engagement(
+            cells, inmates, guards, responders, external, consts, params, scalars, near1, counts
+        )
         movement(
             grid,
             cells,
@@ -1102,8 +1130,11 @@ def run_ticks(
             params,
             scalars,
             closed,
+            counts,
         )
-        bookkeeping(grid, cells, inmates, guards, responders, external, consts, params, scalars)
+        bookkeeping(
+            grid, cells, inmates, guards, responders, external, consts, params, scalars, counts
+        )
         done += 1
         if scalars[FINISHED] != 0.0:
             break

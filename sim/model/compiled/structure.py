@@ -12,10 +12,12 @@ from sim.model.compiled.sums import (
     CAPTURED,
     CONFINED,
     FLEEING,
+    K_INMATE,
     RIOTING,
     UNCONTROLLED,
     external_active,
     inmate_present,
+    recount,
 )
 from sim.model.phases.common import WALL_COST
 from sim.model.world import Slot
@@ -45,8 +47,9 @@ def closed_occupied_blocks(grid, cells, inmates, out):
 
 
 @njit(cache=True)
-def open_block(b, grid, cells, inmates, scalars):
-    """``World.open_block``: its controlled inmates are out of control from now."""
+def open_block(b, grid, cells, inmates, scalars, counts):
+    """``World.open_block``: its controlled inmates are out of control from now (the head
+    counts ``counts`` kept current)."""
     if cells.block_open[b]:
         return
     cells.block_open[b] = True
@@ -55,6 +58,7 @@ def open_block(b, grid, cells, inmates, scalars):
     for i in range(inmates.state.shape[0]):
         s = inmates.state[i]
         if grid.block[inmates.pos[i]] == b and (s == CONFINED or s == AGITATED):
+            recount(counts, K_INMATE, s, UNCONTROLLED, inmates.pos[i], inmates.pos[i])
             inmates.state[i] = UNCONTROLLED
             inmates.last_change[i] = tick
 

@@ -1,6 +1,7 @@
 """Per-cell head counts and their neighbourhood sums (``phases.common.CellSums`` mirrored).
 
-``cell_counts`` fills a (6, n) int64 array with the counts of ``phases.common.COUNTS``;
+``cell_counts`` fills a (6, n) int64 array with the counts of ``phases.common.COUNTS``,
+and ``recount`` keeps it current as agents change state or cell;
 ``box_counts`` sums them over square neighbourhoods with a summed-area table (exact for
 whole numbers, O(cells) whatever the radius). Strengths are derived from the summed counts
 with the same formulas as ``CellSums._derive``.
@@ -98,6 +99,43 @@ def cell_counts(inmates, guards, responders, external, counts):
             counts[C_TARGETS, c] += 1
 
 
+K_INMATE, K_GUARD, K_RESPONDER, K_EXTERNAL = range(4)
+"""Kinds of agent, for :func:`maps_of`."""
+
+
+@njit(cache=True, inline="always")
+def maps_of(kind, state):
+    """The count maps an agent of this kind and state is counted in, as bits (1 << map)."""
+    if kind == K_INMATE:
+        bits = 0
+        if state == RIOTING:
+            bits |= 1 << C_RIOTERS
+        if state <= RIOTING:
+            bits |= 1 << C_ABLE
+        if state == AGITATED or state == UNCONTROLLED or state == RIOTING or state == FLEEING:
+            bits |= 1 << C_TARGETS
+        return bits
+    if kind == K_GUARD:
+        return (1 << C_GUARDS) if guard_active(state) else 0
+    if kind == K_RESPONDER:
+        return (1 << C_RESPONDERS) if state == ENGAGED else 0
+    return (1 << C_EXTERNAL) if external_active(state) else 0
+
+
+@njit(cache=True)
+def recount(counts, kind, old_state, new_state, old_cell, new_cell):
+    """Keep the head counts ``counts`` (as :func:`cell_counts` fills them) current when an
+    agent of this kind changes state, cell or both."""
+    before, after = maps_of(kind, old_state), maps_of(kind, new_state)
+    if before == after and old_cell == new_cell:
+        return
+    for m in range(N_COUNTS):
+        if before & (1 << m):
+            counts[m, old_cell] -= 1
+        if after & (1 << m):
+            counts[m, new_cell] += 1
+
+
 @njit(cache=True)
 def box_counts(counts, which, width, height, radius, out, radius2=-1, out2=None):
     """Sum the count maps ``which`` over the (2r+1)^2 box around each cell (clipped at the
@@ -116,10 +154,9 @@ def box_counts(counts, which, width, height, radius, out, radius2=-1, out2=None)
 
 
 @njit(cache=True)
-def shift_box(counts, near, m, c, delta, width, height, radius):
-    """Add ``delta`` heads of map ``m`` at cell ``c`` to ``counts`` and to its box sums
-    ``near`` of this ``radius`` (the cells whose box holds ``c``, clipped at the edges)."""
-    counts[m, c] += delta
+def shift_box(near, m, c, delta, width, height, radius):
+    """Add ``delta`` heads of map ``m`` at cell ``c`` to its box sums ``near`` of this
+    ``radius`` (the cells whose box holds ``c``, clipped at the edges)."""
     x, y = c % width, c // width
     for yy in range(max(y - radius, 0), min(y + radius, height - 1) + 1):
         for xx in range(max(x - radius, 0), min(x + radius, width - 1) + 1):
