@@ -11,7 +11,9 @@ above 1 means the new code is faster). Needs two cores.
 
     python benchmarks/compare_commits.py OLD [NEW] [--replicates 24] [--scenario ghwayran_2022]
 
-NEW defaults to HEAD. The worktrees are removed afterwards.
+NEW defaults to HEAD. Replicates are run three to a process (rounded up to a multiple of
+three). Each worktree compiles its engine afresh into a numba cache in the temporary
+folder (a minute or two); the worktrees and caches are removed afterwards.
 """
 
 from __future__ import annotations
@@ -51,28 +53,41 @@ def checkout(rev: str, where: Path) -> Path:
 
 
 def start(tree: Path, core: int, scenario: str, seeds: list[int]) -> subprocess.Popen:
-    """``_RUN`` with the code of ``tree``, pinned to ``core``."""
+    """``_RUN`` with the code of ``tree`` (and a numba cache of its own), pinned to ``core``."""
+    cache = tree.parent / f"{tree.name}-numba-cache"
     return subprocess.Popen(
         [sys.executable, "-c", _RUN, scenario, *map(str, seeds)],
         cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)},
+        env={**os.environ, "PYTHONPATH": str(tree), "PRISONSIM_NUMBA_CACHE": str(cache)},
         stdout=subprocess.PIPE,
         text=True,
         preexec_fn=lambda: os.sched_setaffinity(0, {core}),
     )
 
 
-def side_by_side(trees: list[Path], scenario: str, replicates: int) -> list[list[float]]:
+def finish(procs: list[subprocess.Popen], revs: list[str]) -> list[str]:
+    """The output of each process; if one fails, stop the others and say which failed."""
+    outs = []
+    for proc, rev in zip(procs, revs, strict=True):
+        stdout, _ = proc.communicate()
+        if proc.returncode != 0:
+            for other in procs:
+                other.kill()
+            raise SystemExit(f"the code of {rev} failed to run (exit {proc.returncode})")
+        outs.append(stdout)
+    return outs
+
+
+def side_by_side(
+    trees: list[Path], revs: list[str], cores: list[int], scenario: str, replicates: int
+) -> list[list[float]]:
     """CPU seconds per replicate of each tree, the same seeds run at the same time."""
     times: list[list[float]] = [[], []]
-    for r in range(max(1, replicates // PER_PROCESS)):
+    for r in range(-(-replicates // PER_PROCESS)):
         seeds = list(range(1 + r * PER_PROCESS, 1 + (r + 1) * PER_PROCESS))
-        cores = (0, 1) if r % 2 == 0 else (1, 0)
-        procs = [start(t, c, scenario, seeds) for t, c in zip(trees, cores, strict=True)]
-        for out, proc in zip(times, procs, strict=True):
-            stdout, _ = proc.communicate()
-            if proc.returncode != 0:
-                raise SystemExit(f"a run of {proc.args[0]} failed (exit {proc.returncode})")
+        pair = cores if r % 2 == 0 else cores[::-1]
+        procs = [start(t, c, scenario, seeds) for t, c in zip(trees, pair, strict=True)]
+        for out, stdout in zip(times, finish(procs, revs), strict=True):
             out.extend(float(v) for v in stdout.split())
     return times
 
@@ -84,17 +99,20 @@ def main() -> None:
     ap.add_argument("--replicates", type=int, default=24)
     ap.add_argument("--scenario", default="ghwayran_2022")
     args = ap.parse_args()
-    if len(os.sched_getaffinity(0)) < 2:
+    cores = sorted(os.sched_getaffinity(0))[:2]
+    if len(cores) < 2:
         raise SystemExit("compare_commits needs two cores (one for each version)")
+    revs = [args.old, args.new]
     with tempfile.TemporaryDirectory(prefix="prisonsim-compare-") as tmp:
         trees = [
-            checkout(rev, Path(tmp) / name) for rev, name in ((args.old, "old"), (args.new, "new"))
+            checkout(rev, Path(tmp) / name) for rev, name in zip(revs, ("old", "new"), strict=True)
         ]
         try:
-            print("compiling both versions (once per machine and version)...", flush=True)
-            for tree in trees:
-                start(tree, 0, args.scenario, []).communicate()
-            old, new = side_by_side(trees, args.scenario, args.replicates)
+            print("compiling both versions (a minute or two)...", flush=True)
+            finish(
+                [start(t, c, args.scenario, []) for t, c in zip(trees, cores, strict=True)], revs
+            )
+            old, new = side_by_side(trees, revs, cores, args.scenario, args.replicates)
         finally:
             for tree in trees:
                 subprocess.run(

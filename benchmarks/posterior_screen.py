@@ -55,6 +55,8 @@ def medoid_check(spec, particles, weights, n: int, backend) -> None:
     targets = targets_of(spec)
     j = weighted_medoid(particles, weights, spec.priors)
     stats, _ = validation_runs(spec, [particles[j]] * n, CALIBRATED_SET, backend)
+    if len(stats) != n:
+        raise SystemExit(f"{n - len(stats)} runs failed; the medians need them all")
     medians = stats[targets.names].median()
     terms = distance_terms(medians, targets)
     print(f"weighted medoid: particle {j}, {len(stats)} runs on validation seeds")

@@ -54,9 +54,9 @@ def test_a_field_stopped_at_the_needed_cells_has_the_whole_fields_values_there()
 )
 def test_the_head_counts_are_kept_current_through_every_phase(scenario, ticks, to_the_end):
     """The compiled phases count heads once and then follow every change of state or cell
-        (``recount``), and ``response`` keeps the contact sums current for ``engagement``: both
-        are checked against a fresh count after each phase, tick by tick, in both scenarios (the
-    teaching run to its end, when control is restored)."""
+    (``recount``): the counts are checked against a fresh count after every phase, and the
+    contact sums ``response`` keeps for ``engagement`` after ``response``, tick by tick, in
+    both scenarios (the teaching run to its end, when control is restored)."""
     from sim.config.scenario import load_scenario
     from sim.model import FacilityModel
     from sim.model.compiled import phases as ph
@@ -82,17 +82,30 @@ def test_the_head_counts_are_kept_current_through_every_phase(scenario, ticks, t
         args = (fields, consts, params, scalars, closed, counts)
         ph.external_force(grid, cells, inmates, ext, *args)
         check("external_force")
-        ph.uprising(grid, cells, *agents, fields, consts, params, scalars, counts, near_v, closed)
+        ph.uprising(
+            grid,
+            cells,
+            inmates,
+            guards,
+            ext,
+            fields,
+            consts,
+            params,
+            scalars,
+            counts,
+            near_v,
+            closed,
+        )
         check("uprising")
         ph.response(grid, cells, *agents, consts, params, scalars, counts, near1, near_v)
         check("response")
         box_counts(fresh, tuple(contact), consts.width, consts.height, 1, fresh1)
         np.testing.assert_array_equal(near1[contact], fresh1[contact])
-        ph.engagement(cells, *agents, consts, params, scalars, near1, counts)
+        ph.engagement(cells, *agents, consts, params, scalars, counts, near1)
         check("engagement")
         ph.movement(grid, cells, *agents, *args)
         check("movement")
-        ph.bookkeeping(grid, cells, *agents, consts, params, scalars, counts)
+        ph.bookkeeping(grid, cells, inmates, guards, ext, consts, params, scalars, counts)
         check("bookkeeping")
         if scalars[ph.FINISHED]:
             break

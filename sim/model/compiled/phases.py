@@ -358,7 +358,6 @@ def uprising(
     cells,
     inmates,
     guards,
-    responders,
     external,
     fields,
     consts,
@@ -546,8 +545,8 @@ def _contain(grid, inmates, consts, params, scalars, counts, near1, near_v, w, s
     """Retaking and surrender; returns the cells of the rioters it took out."""
     tick = int(scalars[TICK])
     t0 = tick_start_h(scalars, consts)
-    # The uprising's presence per cell (``uprising_presence``) is its rioters plus the
-    # external force, both in this phase's fresh head counts.
+    # The uprising's presence per cell: its rioters plus the external force, as counted
+    # at the start of this phase (nothing has changed them before this point).
     presence = counts[C_RIOTERS] + counts[C_EXTERNAL]
     contested = contested_zones(grid, presence, consts.n_zones)
     k = key(consts, D_CONTAIN, tick)
@@ -655,7 +654,8 @@ def _search(inmates, consts, params, scalars):
 
 @njit(cache=True)
 def _hostages(guards, consts, params, scalars, counts, near1, tick):
-    """Hostages freed or harmed; returns the cells of those freed."""
+    """Hostages freed or harmed; returns the cells of those freed, for the caller to
+    recount after this loop (its decisions read the head counts of the phase's start)."""
     k = key(consts, D_HOSTAGE, tick)
     harm = probability(params[P_HOSTAGE_HARM_RATE], consts.tick_h)
     released = np.empty(guards.state.shape[0], dtype=np.int64)
@@ -678,7 +678,7 @@ def _hostages(guards, consts, params, scalars, counts, near1, tick):
 # ----------------------------------------------------------------------------- engagement
 @njit(cache=True)
 def engagement(
-    cells, inmates, guards, responders, external, consts, params, scalars, near1, counts
+    cells, inmates, guards, responders, external, consts, params, scalars, counts, near1
 ):
     """Attrition in contact, from the contact counts ``response`` leaves in ``near1``."""
     a_s, a_n, u_s, u_n, i_s = _contact_sums(cells, consts, params, near1)
@@ -986,9 +986,7 @@ def _arrive(grid, inmates, external, scalars, consts, counts):
 
 # ----------------------------------------------------------------------------- bookkeeping
 @njit(cache=True)
-def bookkeeping(
-    grid, cells, inmates, guards, responders, external, consts, params, scalars, counts
-):
+def bookkeeping(grid, cells, inmates, guards, external, consts, params, scalars, counts):
     n = grid.block.shape[0]
     upr = counts[C_RIOTERS] + counts[C_EXTERNAL]  # ``uprising_presence``, kept current
     auth = counts[C_GUARDS] + counts[C_RESPONDERS]
@@ -1091,7 +1089,6 @@ def run_ticks(
             cells,
             inmates,
             guards,
-            responders,
             external,
             fields,
             consts,
@@ -1116,7 +1113,7 @@ def run_ticks(
             near_v,
         )
         engagement(
-            cells, inmates, guards, responders, external, consts, params, scalars, near1, counts
+            cells, inmates, guards, responders, external, consts, params, scalars, counts, near1
         )
         movement(
             grid,
@@ -1132,9 +1129,7 @@ def run_ticks(
             closed,
             counts,
         )
-        bookkeeping(
-            grid, cells, inmates, guards, responders, external, consts, params, scalars, counts
-        )
+        bookkeeping(grid, cells, inmates, guards, external, consts, params, scalars, counts)
         done += 1
         if scalars[FINISHED] != 0.0:
             break

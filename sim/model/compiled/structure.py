@@ -117,18 +117,6 @@ def external_goals(grid, cells, inmates, closed):
 
 
 @njit(cache=True)
-def uprising_presence(inmates, external, n):
-    upr = np.zeros(n, dtype=np.int64)
-    for i in range(inmates.state.shape[0]):
-        if inmates.state[i] == RIOTING:
-            upr[inmates.pos[i]] += 1
-    for i in range(external.state.shape[0]):
-        if external_active(external.state[i]):
-            upr[external.pos[i]] += 1
-    return upr
-
-
-@njit(cache=True)
 def contested_zones(grid, upr, n_zones):
     contested = np.zeros(n_zones, dtype=np.bool_)
     for c in range(upr.shape[0]):
@@ -184,33 +172,30 @@ def refresh_authority_fields(
             c, resp_cost, resp_goal, fields.last_resp_ground, fields.last_resp_goal
         )
     if need_guard:
-        _remember(guard_cost, guard_goal, fields.last_guard_ground, fields.last_guard_goal)
-        if not guard_same:
-            fields.computed[0] = distance_unit_until(
-                guard_cost,
-                np.flatnonzero(guard_goal),
-                grid.neighbours,
-                fields.guard,
-                fields.heap_cells,
-                guard_cells,
-            )
+        last = (fields.last_guard_ground, fields.last_guard_goal)
+        _bring_up_to_date(guard_same, guard_cost, guard_goal, last, guard_cells, grid, fields, 0)
     if need_resp:
-        _remember(resp_cost, resp_goal, fields.last_resp_ground, fields.last_resp_goal)
-        if not resp_same:
-            fields.computed[1] = distance_unit_until(
-                resp_cost,
-                np.flatnonzero(resp_goal),
-                grid.neighbours,
-                fields.responder,
-                fields.heap_cells,
-                resp_cells,
-            )
+        last = (fields.last_resp_ground, fields.last_resp_goal)
+        _bring_up_to_date(resp_same, resp_cost, resp_goal, last, resp_cells, grid, fields, 1)
+
+
+@njit(cache=True)
+def _bring_up_to_date(same, cost, goal, last, needed, grid, fields, slot):
+    """Keep the ground and goals of authority field ``slot`` (0 guards, 1 responders) and,
+    unless they are ``same`` as those it was last computed from, compute it at the
+    ``needed`` cells."""
+    _remember(cost, goal, last[0], last[1])
+    if not same:
+        dist = fields.guard if slot == 0 else fields.responder
+        fields.computed[slot] = distance_unit_until(
+            cost, np.flatnonzero(goal), grid.neighbours, dist, fields.heap_cells, needed
+        )
 
 
 @njit(cache=True)
 def _trouble_heads(inmates, guards, external, n):
     """Per cell: the uprising's presence (rioters and active external force, as
-    :func:`uprising_presence`), whether anyone flees or a guard is held there (as
+    ``phases.common.uprising_presence``), whether anyone flees or a guard is held there (as
     ``alarm``), whether an uncontrolled inmate is there; one pass over the inmates."""
     upr = np.zeros(n, dtype=np.int64)
     alarm = np.zeros(n, dtype=np.bool_)
