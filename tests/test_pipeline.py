@@ -74,11 +74,13 @@ def _direct(design: str, runs: pd.DataFrame) -> dict[str, dict]:
     return out
 
 
-@pytest.mark.parametrize(
-    "design",
-    # Morris needs more model runs than Sobol for the same check: a slow test.
-    [pytest.param(d, marks=pytest.mark.slow) if d == "morris" else d for d in sorted(DESIGNS)],
-)
+# Morris needs more model runs than Sobol for the same checks: its cases are slow tests.
+DESIGNS_SOBOL_BY_DEFAULT = [
+    pytest.param(d, marks=pytest.mark.slow) if d == "morris" else d for d in sorted(DESIGNS)
+]
+
+
+@pytest.mark.parametrize("design", DESIGNS_SOBOL_BY_DEFAULT)
 def test_report_indices_equal_salib_run_directly(tmp_path, design):
     exp = _experiment(tmp_path, design)
     db = tmp_path / f"sens_{design}.db"
@@ -124,7 +126,7 @@ def _expected_order(design: str, rows: pd.DataFrame) -> list[str] | None:
     return [plots.short(p).lower() for p in named["parameter"]]
 
 
-@pytest.mark.parametrize("design", sorted(DESIGNS))
+@pytest.mark.parametrize("design", DESIGNS_SOBOL_BY_DEFAULT)
 def test_a_sensitivity_report_says_in_words_which_levers_move_each_outcome(tmp_path, design):
     exp = _experiment(tmp_path, design)
     exp.write_text(exp.read_text().replace("samples: 8", "samples: 64"))  # resolves some

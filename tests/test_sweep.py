@@ -67,8 +67,13 @@ def test_same_store_with_one_two_workers_and_dask(make_experiment, tmp_path):
 
 @pytest.mark.parametrize(
     "executor, chunk",
-    # Dask restarts a killed worker slowly (about 90 s for this case): a slow test.
-    [("local", "1"), ("local", "3"), pytest.param("dask", "3", marks=pytest.mark.slow)],
+    # Chunks of 3 are the harder local case (runs share a worker with a killer); Dask
+    # restarts a killed worker slowly (about 90 s): the other two are slow tests.
+    [
+        pytest.param("local", "1", marks=pytest.mark.slow),
+        ("local", "3"),
+        pytest.param("dask", "3", marks=pytest.mark.slow),
+    ],
     ids=["local-chunks-of-1", "local-chunks-of-3", "dask-chunks-of-3"],
 )
 def test_failing_runs_are_recorded_and_the_rest_go_on(executor, chunk, make_experiment, tmp_path):
