@@ -900,7 +900,7 @@ def movement(
     guard_cells = _read_cells(guards.pos, guard_ready[:n_guard], nb)
     resp_cells = _read_cells(responders.pos, resp_ready[:n_resp], nb)
     refresh_authority_fields(
-        grid, cells, inmates, guards, external, fields, consts, scalars, guard_cells, resp_cells
+        grid, cells, inmates, guards, fields, consts, scalars, guard_cells, resp_cells, counts
     )
     intact = fields.intact
     m = _plan(0, flee_ready[:n_flee], inmates, fields.flee, nb, intact, keys, plan, 0)

@@ -9,13 +9,13 @@ from numba import njit
 from sim.model.compiled.core import distance, distance_unit, distance_unit_until
 from sim.model.compiled.sums import (
     AGITATED,
+    C_EXTERNAL,
+    C_RIOTERS,
     CAPTURED,
     CONFINED,
     FLEEING,
     K_INMATE,
-    RIOTING,
     UNCONTROLLED,
-    external_active,
     inmate_present,
     recount,
 )
@@ -127,7 +127,7 @@ def contested_zones(grid, upr, n_zones):
 
 @njit(cache=True)
 def refresh_authority_fields(
-    grid, cells, inmates, guards, external, fields, consts, scalars, guard_cells, resp_cells
+    grid, cells, inmates, guards, fields, consts, scalars, guard_cells, resp_cells, counts
 ):
     """``phases.common.refresh_authority_fields``: toward trouble, for guards and responders.
 
@@ -140,7 +140,8 @@ def refresh_authority_fields(
     if not (need_guard or need_resp):
         return
     n = grid.block.shape[0]
-    upr, alarm, uncontrolled = _trouble_heads(inmates, guards, external, n)
+    upr = counts[C_RIOTERS] + counts[C_EXTERNAL]  # the uprising's presence, kept current
+    alarm, uncontrolled = _trouble_heads(inmates, guards, n)
     contested = contested_zones(grid, upr, consts.n_zones)
     t_h = scalars[_TICK] * consts.tick_h
     assault = scalars[_ASSAULT] != 0.0
@@ -193,29 +194,22 @@ def _bring_up_to_date(same, cost, goal, last, needed, grid, fields, slot):
 
 
 @njit(cache=True)
-def _trouble_heads(inmates, guards, external, n):
-    """Per cell: the uprising's presence (rioters and active external force, as
-    ``phases.common.uprising_presence``), whether anyone flees or a guard is held there (as
-    ``alarm``), whether an uncontrolled inmate is there; one pass over the inmates."""
-    upr = np.zeros(n, dtype=np.int64)
+def _trouble_heads(inmates, guards, n):
+    """Per cell: whether anyone flees or a guard is held there (``alarm``), and whether an
+    uncontrolled inmate is there; one pass over the inmates."""
     alarm = np.zeros(n, dtype=np.bool_)
     uncontrolled = np.zeros(n, dtype=np.bool_)
     state, pos = inmates.state, inmates.pos
     for i in range(state.shape[0]):
         s = state[i]
-        if s == RIOTING:
-            upr[pos[i]] += 1
-        elif s == FLEEING:
+        if s == FLEEING:
             alarm[pos[i]] = True
         elif s == UNCONTROLLED:
             uncontrolled[pos[i]] = True
-    for i in range(external.state.shape[0]):
-        if external_active(external.state[i]):
-            upr[external.pos[i]] += 1
     for i in range(guards.state.shape[0]):
         if guards.state[i] == CAPTURED:
             alarm[guards.pos[i]] = True
-    return upr, alarm, uncontrolled
+    return alarm, uncontrolled
 
 
 @njit(cache=True, inline="always")
